@@ -1,0 +1,219 @@
+"""The `nnlab` command: a thin Typer shell over the library.
+
+Every command parses its arguments, calls one library function and prints. Errors a
+user can fix print one line and exit 2 (usage, config, data) or 1 (a failed trial).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import __version__
+from .config import Experiment, load_config, split_override
+from .console import TrainingProgress, console, epoch_line, err_console, fmt
+from .errors import NnlabError
+from .store import COMPLETE_STATUSES, find_trial, read_summary, trial_name, write_trial
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="nnlab: reproducible neural-network training studies in seeded NumPy.")
+data_app = typer.Typer(no_args_is_help=True, help="List, check and download datasets.")
+app.add_typer(data_app, name="data")
+
+
+def handles_errors(func):
+    """Turn NnlabError into one line on stderr and its exit code; Ctrl-C into exit 130."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except NnlabError as exc:
+            err_console.print(f"error: {exc}", markup=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err_console.print("interrupted: no trial in progress was written", markup=False)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def version_callback(value: bool):
+    if value:
+        console.print(f"nnlab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True,
+                                               help="Show the version and exit.")):
+    pass
+
+
+ResultsOption = typer.Option(Path("results"), "--results-dir", "-o", help="Where studies are written.")
+
+
+@app.command()
+@handles_errors
+def run(
+    config: Path = typer.Argument(..., help="Experiment YAML file."),
+    overrides: Optional[List[str]] = typer.Argument(None, help="key.path=value overrides, e.g. optimizer.lr=0.01"),
+    results_dir: Path = ResultsOption,
+    force: bool = typer.Option(False, "--force", help="Re-run even if this exact config already completed."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or per-epoch lines."),
+):
+    """Train one trial, show progress, write results/<name>/<trial>/ and print a summary.
+
+    Example: nnlab run configs/mnist.yaml optimizer.lr=0.01 train.epochs=5
+    """
+    from .runner import prepare, run_trial
+
+    overrides = overrides or []
+    exp = load_config(config, overrides)
+    values = {}
+    for text in overrides:
+        key, _ = split_override(text)
+        values[key] = _lookup(exp.resolved(), key)
+    study_dir = results_dir / exp.name
+    name = trial_name(values, exp.config_hash())
+    existing = find_trial(study_dir, exp.config_hash())
+    if existing and not force:
+        summary = read_summary(existing)
+        if summary and summary.get("status") in COMPLETE_STATUSES:
+            console.print(f"{existing} already holds this exact config ({summary['status']}); "
+                          "showing it (use --force to train again)")
+            _print_summary(summary, existing)
+            return
+    trainer = prepare(exp)
+    x_train = trainer.splits["train"][0]
+    batch = len(x_train) if exp.train.batch_size == "full" else min(exp.train.batch_size, len(x_train))
+    steps_per_epoch = -(-len(x_train) // batch)
+    sizes = ", ".join(f"{len(x)} {split}" for split, (x, _) in trainer.splits.items())
+    console.print(f"nnlab run {exp.name}: {trainer.data.name} ({sizes}); {trainer.model.describe()}; "
+                  f"{exp.optimizer.name} lr={exp.optimizer.lr}, batch {exp.train.batch_size}, "
+                  f"{exp.train.epochs} epochs, seed {exp.seed}", markup=False)
+    with TrainingProgress(exp.train.epochs, steps_per_epoch, enabled=not quiet) as bar:
+        records = run_trial(exp, trainer, on_step=bar.on_step, on_epoch=bar.on_epoch)
+    trial_dir = write_trial(existing if existing else study_dir / name, records)
+    _print_summary(records.summary, trial_dir)
+    if records.summary["status"] == "failed":
+        raise typer.Exit(1)
+
+
+def _lookup(data: dict, dotted: str):
+    node = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _print_summary(summary: dict, trial_dir: Path) -> None:
+    status = summary.get("status")
+    if status == "failed":
+        err_console.print(f"error: trial failed: {summary.get('error')}", markup=False)
+        console.print(f"recorded in {trial_dir}", markup=False)
+        return
+    if status == "diverged":
+        d = summary["diverged"]
+        err_console.print(f"diverged: the {d['what']} became NaN/Inf at epoch {d['epoch']}, step {d['step']} "
+                          "(recorded; try a smaller learning rate)", markup=False)
+    final, best = summary.get("final", {}), summary.get("best", {})
+    metric = summary.get("metric", "acc")
+    parts = [f"{status}: {summary.get('epochs_run')} epochs, {summary.get('steps')} steps"]
+    if summary.get("epoch_time_s"):
+        seconds = summary["epoch_time_s"]
+        parts.append(f"{seconds:.2f} s/epoch" if seconds >= 0.1 else f"{seconds * 1000:.1f} ms/epoch")
+    console.print(", ".join(parts), markup=False)
+    for label, row in (("final", final), (f"best ({best.get('monitor')}, epoch {best.get('epoch')})", best)):
+        cells = [f"{k} {fmt(row[k])}" for k in (f"train_loss", f"train_{metric}", "val_loss", f"val_{metric}",
+                                                 "test_loss", f"test_{metric}") if k in row]
+        console.print(f"  {label}: " + "  ".join(cells), markup=False)
+    if summary.get("test_after_restore"):
+        cells = "  ".join(f"{k} {fmt(v)}" for k, v in summary["test_after_restore"].items())
+        console.print(f"  restored best weights: {cells}", markup=False)
+    for event in summary.get("events", []):
+        console.print(f"  [{event['severity']}] {event['message']}", markup=False)
+    console.print(f"results: {trial_dir}", markup=False)
+
+
+@app.command()
+@handles_errors
+def schema():
+    """Print the config's JSON Schema (every key, type, default and allowed value).
+
+    Example: nnlab schema > nnlab.schema.json
+    """
+    console.print_json(json.dumps(Experiment.model_json_schema()))
+
+
+@data_app.command("list")
+@handles_errors
+def data_list(root: Optional[Path] = typer.Option(None, "--root", help="Extra folder to search (like data.root).")):
+    """List datasets and, for file-based ones, where they were found.
+
+    Example: NNLAB_DATA=../shared/data nnlab data list
+    """
+    from .data import DATASET_KINDS, GENERATORS, data_dirs, find_idx
+
+    for name, kind in DATASET_KINDS.items():
+        if name in GENERATORS:
+            where = "generated from data.seed, no files"
+        else:
+            folder = find_idx(name, str(root) if root else None)
+            where = str(folder) if folder else "missing (searched " + ", ".join(str(d / name) for d in data_dirs(str(root) if root else None)) + ")"
+        console.print(f"{name:<14} {kind:<15} {where}", markup=False)
+
+
+@data_app.command("verify")
+@handles_errors
+def data_verify(dataset: str = typer.Argument("mnist", help="mnist or fashion_mnist"),
+                root: Optional[Path] = typer.Option(None, "--root", help="Extra folder to search.")):
+    """Check the IDX files of a dataset (SHA-256 of the decompressed bytes for MNIST).
+
+    Example: NNLAB_DATA=../shared/data nnlab data verify mnist
+    """
+    from .data import IDX_FILES, _missing_message, find_idx, verify_idx
+    from .errors import ConfigError
+
+    if dataset not in ("mnist", "fashion_mnist"):
+        raise ConfigError(f"'{dataset}' has no files to verify; choose mnist or fashion_mnist")
+    folder = find_idx(dataset, str(root) if root else None)
+    if folder is None:
+        from .errors import DataError
+        raise DataError(_missing_message(dataset, str(root) if root else None))
+    verify_idx(dataset, folder)
+    console.print(f"{dataset}: {len(IDX_FILES)} files ok in {folder}", markup=False)
+
+
+@data_app.command("fetch")
+@handles_errors
+def data_fetch(dataset: str = typer.Argument(..., help="mnist or fashion_mnist"),
+               root: Optional[Path] = typer.Option(None, "--root", help="Download here instead of ~/.cache/nnlab.")):
+    """Download a dataset from its public mirrors (with a progress bar) and verify it.
+
+    Example: nnlab data fetch fashion_mnist
+    """
+    from .data import fetch, find_idx
+    from .errors import ConfigError
+
+    if dataset not in ("mnist", "fashion_mnist"):
+        raise ConfigError(f"'{dataset}' is generated, not downloaded; choose mnist or fashion_mnist")
+    folder = find_idx(dataset, str(root) if root else None)
+    if folder is None:
+        folder = fetch(dataset, str(root) if root else None)
+    console.print(f"{dataset}: ready in {folder}", markup=False)
+
+
+def main():
+    app()
+
+
+if __name__ == "__main__":
+    main()

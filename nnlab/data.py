@@ -1,0 +1,374 @@
+"""Datasets: MNIST-style IDX files and small generated sets, splits and normalisation.
+
+``load_dataset(cfg, rng)`` returns a :class:`Dataset` with train / validation / test
+arrays. Inputs are float64 here; the trainer casts once to the run's dtype.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataError
+
+DATASET_KINDS = {
+    "mnist": "classification",
+    "fashion_mnist": "classification",
+    "xor": "classification",
+    "spirals": "classification",
+    "moons": "classification",
+    "blobs": "classification",
+    "regression": "regression",
+}
+
+IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+# SHA-256 of the *decompressed* files (DESIGN.md), so any faithful copy, gz or raw, passes.
+MNIST_SHA256 = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+# Fashion-MNIST's authors publish MD5s of the .gz archives only: checked after a download;
+# on every load the IDX headers and sizes are checked.
+FASHION_GZ_MD5 = {
+    "train-images-idx3-ubyte": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    "train-labels-idx1-ubyte": "25c81989df183df01b3e8a0aad5dffbe",
+    "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
+    "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310",
+}
+MIRRORS = {
+    "mnist": ["https://ossci-datasets.s3.amazonaws.com/mnist/",
+              "https://storage.googleapis.com/cvdf-datasets/mnist/"],
+    "fashion_mnist": ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"],
+}
+EXPECTED_COUNTS = {"train": 60000, "t10k": 10000}
+
+
+@dataclass
+class Dataset:
+    """Arrays of one task. Classification: y are int64 labels; regression: y (N, T) floats."""
+
+    name: str
+    kind: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int | None
+
+    @property
+    def input_dim(self) -> int:
+        return self.x_train.shape[1]
+
+    def splits(self):
+        """(name, x, y) for each non-empty split, in metrics.csv order."""
+        for split, x, y in (("train", self.x_train, self.y_train), ("val", self.x_val, self.y_val),
+                            ("test", self.x_test, self.y_test)):
+            if len(x):
+                yield split, x, y
+
+
+# ---------------------------------------------------------------- IDX files
+
+def data_dirs(root: str | None) -> list[Path]:
+    """Where to look, in order: $NNLAB_DATA, data.root, ~/.cache/nnlab."""
+    dirs = []
+    if os.environ.get("NNLAB_DATA"):
+        dirs.append(Path(os.environ["NNLAB_DATA"]).expanduser())
+    if root:
+        dirs.append(Path(root).expanduser())
+    dirs.append(Path.home() / ".cache" / "nnlab")
+    return dirs
+
+
+def find_idx(dataset: str, root: str | None) -> Path | None:
+    """The first ``<dir>/<dataset>/`` holding all four files (raw or .gz), or None."""
+    for base in data_dirs(root):
+        folder = base / dataset
+        if all(_idx_path(folder, f) for f in IDX_FILES):
+            return folder
+    return None
+
+
+def _idx_path(folder: Path, stem: str) -> Path | None:
+    for candidate in (folder / stem, folder / f"{stem}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_idx_bytes(path: Path) -> bytes:
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            return f.read()
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{path}: cannot read ({exc}); delete it and let nnlab download it again") from None
+
+
+def parse_idx(raw: bytes, path: Path) -> np.ndarray:
+    """IDX: 2 zero bytes, type 0x08 (ubyte), ndim, ndim big-endian uint32 sizes, then data."""
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise DataError(f"{path}: not an IDX ubyte file (bad magic number)")
+    ndim = raw[3]
+    shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    offset = 4 + 4 * ndim
+    if len(raw) - offset != int(np.prod(shape)):
+        raise DataError(f"{path}: truncated IDX file ({len(raw) - offset} data bytes for shape {shape})")
+    return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape)
+
+
+def verify_idx(dataset: str, folder: Path) -> dict[str, str]:
+    """Check every file; return {file: 'ok'} or raise DataError naming the bad one."""
+    report = {}
+    for stem in IDX_FILES:
+        path = _idx_path(folder, stem)
+        if path is None:
+            raise DataError(f"{folder}: {stem}[.gz] is missing")
+        raw = read_idx_bytes(path)
+        if dataset == "mnist":
+            digest = hashlib.sha256(raw).hexdigest()
+            if digest != MNIST_SHA256[stem]:
+                raise DataError(f"{path}: SHA-256 of the decompressed bytes is {digest[:12]}…, expected "
+                                f"{MNIST_SHA256[stem][:12]}… (corrupt or not MNIST); delete it and fetch again")
+        array = parse_idx(raw, path)
+        expected = EXPECTED_COUNTS[stem.split("-")[0]]
+        if array.shape[0] != expected:
+            raise DataError(f"{path}: {array.shape[0]} records, expected {expected}")
+        report[stem] = "ok"
+    return report
+
+
+def load_idx_dataset(dataset: str, root: str | None, download: bool = True):
+    """(x_train, y_train, x_test, y_test) as uint8 arrays, downloading if allowed."""
+    folder = find_idx(dataset, root)
+    if folder is None:
+        if not download or os.environ.get("NNLAB_OFFLINE"):
+            raise DataError(_missing_message(dataset, root))
+        folder = fetch(dataset, root)
+    arrays = {}
+    for stem in IDX_FILES:
+        path = _idx_path(folder, stem)
+        raw = read_idx_bytes(path)
+        if dataset == "mnist" and hashlib.sha256(raw).hexdigest() != MNIST_SHA256[stem]:
+            raise DataError(f"{path}: SHA-256 of the decompressed bytes does not match MNIST's; "
+                            "the file is corrupt: delete it and run `nnlab data fetch mnist`")
+        arrays[stem] = parse_idx(raw, path)
+    x_train, x_test = arrays["train-images-idx3-ubyte"], arrays["t10k-images-idx3-ubyte"]
+    return (x_train.reshape(len(x_train), -1), arrays["train-labels-idx1-ubyte"],
+            x_test.reshape(len(x_test), -1), arrays["t10k-labels-idx1-ubyte"])
+
+
+def _missing_message(dataset: str, root: str | None) -> str:
+    where = " or ".join(str(d / dataset) for d in data_dirs(root))
+    return (f"{dataset} not found (and not downloaded): put {', '.join(f + '.gz' for f in IDX_FILES)} in {where} "
+            f"(or set NNLAB_DATA to the folder that holds {dataset}/)")
+
+
+def fetch(dataset: str, root: str | None = None, mirrors: list[str] | None = None,
+          target: Path | None = None, progress: bool = True) -> Path:
+    """Download the four IDX archives into ``target`` (default: data.root or ~/.cache/nnlab),
+    verify them, and return the folder. Offline, raise a DataError saying where to put them."""
+    if target is None:
+        target = (Path(root).expanduser() if root else Path.home() / ".cache" / "nnlab") / dataset
+    target.mkdir(parents=True, exist_ok=True)
+    mirrors = mirrors if mirrors is not None else MIRRORS[dataset]
+    for stem in IDX_FILES:
+        if _idx_path(target, stem):
+            continue
+        errors = []
+        for mirror in mirrors:
+            try:
+                _download(mirror + stem + ".gz", target / f"{stem}.gz", progress)
+                break
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                errors.append(f"{mirror}: {getattr(exc, 'reason', exc)}")
+        else:
+            raise DataError(f"cannot download {dataset} ({'; '.join(errors)}). Offline? "
+                            + _missing_message(dataset, root))
+        if dataset == "fashion_mnist":
+            digest = hashlib.md5((target / f"{stem}.gz").read_bytes()).hexdigest()
+            if digest != FASHION_GZ_MD5[stem]:
+                (target / f"{stem}.gz").unlink()
+                raise DataError(f"{stem}.gz from the mirror has MD5 {digest}, expected {FASHION_GZ_MD5[stem]}")
+    try:
+        verify_idx(dataset, target)
+    except DataError:
+        for stem in IDX_FILES:
+            path = _idx_path(target, stem)
+            if path:
+                path.unlink()
+        raise
+    return target
+
+
+def _download(url: str, dest: Path, progress: bool) -> None:
+    """Stream to a temporary file beside ``dest``, then rename: no half-written file survives."""
+    with urllib.request.urlopen(url, timeout=30) as response:
+        total = int(response.headers.get("Content-Length") or 0)
+        with tempfile.NamedTemporaryFile(dir=dest.parent, delete=False, suffix=".part") as tmp:
+            try:
+                if progress:
+                    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
+                                               TimeRemainingColumn, TransferSpeedColumn)
+                    columns = (TextColumn(dest.name), BarColumn(), DownloadColumn(),
+                               TransferSpeedColumn(), TimeRemainingColumn())
+                    with Progress(*columns, transient=True) as bar:
+                        task = bar.add_task("download", total=total or None)
+                        for chunk in iter(lambda: response.read(1 << 16), b""):
+                            tmp.write(chunk)
+                            bar.advance(task, len(chunk))
+                else:
+                    shutil.copyfileobj(response, tmp)
+            except BaseException:
+                tmp.close()
+                os.unlink(tmp.name)
+                raise
+    os.replace(tmp.name, dest)
+
+
+# ---------------------------------------------------------------- generated sets
+
+def make_xor(n, rng, noise=0.25):
+    """Four Gaussian clusters at (+-1, +-1); label = 1 where the signs differ (XOR)."""
+    corners = rng.integers(0, 2, size=(n, 2))
+    x = (2 * corners - 1) + noise * rng.standard_normal((n, 2))
+    return x, (corners[:, 0] ^ corners[:, 1]).astype(np.int64)
+
+
+def make_spirals(n, rng, noise=0.2, classes=3):
+    """cs231n's spiral: per class k, r = linspace(0, 1), t = linspace(4k, 4k + 4) + noise N(0, 1)."""
+    per_class = -(-n // classes)
+    xs, ys = [], []
+    for k in range(classes):
+        r = np.linspace(0.0, 1, per_class)
+        t = np.linspace(k * 4, (k + 1) * 4, per_class) + rng.standard_normal(per_class) * noise
+        xs.append(np.c_[r * np.sin(t), r * np.cos(t)])
+        ys.append(np.full(per_class, k))
+    order = rng.permutation(per_class * classes)[:n]
+    return np.concatenate(xs)[order], np.concatenate(ys).astype(np.int64)[order]
+
+
+def make_moons(n, rng, noise=0.1):
+    """Two interleaving half circles (as scikit-learn's make_moons) plus N(0, noise^2) jitter."""
+    labels = rng.integers(0, 2, size=n)
+    t = rng.uniform(0, np.pi, size=n)
+    x = np.where(labels[:, None] == 0, np.c_[np.cos(t), np.sin(t)],
+                 np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
+    return x + noise * rng.standard_normal((n, 2)), labels.astype(np.int64)
+
+
+def make_blobs(n, rng, noise=1.0, classes=3, centers_rng=None):
+    """Isotropic Gaussian blobs, std ``noise``, centres uniform in [-10, 10]^2."""
+    centers = (centers_rng or rng).uniform(-10, 10, size=(classes, 2))
+    labels = rng.integers(0, classes, size=n)
+    return centers[labels] + noise * rng.standard_normal((n, 2)), labels.astype(np.int64)
+
+
+def make_regression(n, rng, noise=0.1):
+    """y = 2 sin(3 x) + 0.5 x + noise, x ~ U(-2, 2): targets span about [-3, 3], outside [0, 1]."""
+    x = rng.uniform(-2, 2, size=(n, 1))
+    y = 2 * np.sin(3 * x) + 0.5 * x + noise * rng.standard_normal((n, 1))
+    return x, y
+
+
+GENERATORS = {"xor": make_xor, "spirals": make_spirals, "moons": make_moons,
+              "blobs": make_blobs, "regression": make_regression}
+
+
+def generate(cfg, split: str):
+    """Generated train or test data: fixed by data.seed, independent between splits."""
+    train_seq, test_seq, centers_seq = np.random.SeedSequence(cfg.seed).spawn(3)
+    rng = np.random.default_rng(train_seq if split == "train" else test_seq)
+    n = cfg.n_samples if split == "train" else cfg.n_test
+    kwargs = {}
+    if cfg.noise is not None:
+        kwargs["noise"] = cfg.noise
+    if cfg.name in ("spirals", "blobs"):
+        kwargs["classes"] = cfg.classes or 3
+    if cfg.name == "blobs":
+        kwargs["centers_rng"] = np.random.default_rng(centers_seq)  # same centres in train and test
+    return GENERATORS[cfg.name](n, rng, **kwargs)
+
+
+# ---------------------------------------------------------------- split and normalise
+
+def stratified_split(y: np.ndarray, n_val: int, rng: np.random.Generator, stratify: bool):
+    """Indices (train, val). Stratified: each class gives round(n_val * share) examples.
+
+    Both index arrays are sorted, so the training set keeps the file's order ("first N")."""
+    n = len(y)
+    if n_val <= 0:
+        return np.arange(n), np.arange(0)
+    if n_val >= n:
+        raise DataError(f"data.validation asks for {n_val} of {n} training examples; leave some to train on")
+    if not stratify:
+        val = rng.permutation(n)[:n_val]
+    else:
+        classes, counts = np.unique(y, return_counts=True)
+        quota = np.floor(counts * n_val / n).astype(int)
+        # distribute the remainder to the classes with the largest fractional parts
+        remainder = n_val - quota.sum()
+        frac = counts * n_val / n - quota
+        quota[np.argsort(-frac, kind="stable")[:remainder]] += 1
+        val = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:q] for c, q in zip(classes, quota)])
+    mask = np.zeros(n, bool)
+    mask[val] = True
+    return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+
+def load_dataset(cfg, split_rng: np.random.Generator, download: bool = True) -> Dataset:
+    """Load, split (validation from the full train set), take ``subset``, normalise."""
+    kind = DATASET_KINDS[cfg.name]
+    if cfg.name in ("mnist", "fashion_mnist"):
+        x_train, y_train, x_test, y_test = load_idx_dataset(cfg.name, cfg.root, download)
+        images = True
+    else:
+        x_train, y_train = generate(cfg, "train")
+        x_test, y_test = generate(cfg, "test")
+        images = False
+    y_train = y_train.astype(np.int64) if kind == "classification" else y_train.astype(np.float64)
+    y_test = y_test.astype(np.int64) if kind == "classification" else y_test.astype(np.float64)
+    n = len(x_train)
+    n_val = int(round(cfg.validation * n)) if isinstance(cfg.validation, float) else cfg.validation
+    train_idx, val_idx = stratified_split(y_train, n_val, split_rng, stratify=kind == "classification")
+    if cfg.subset is not None:
+        if cfg.subset > len(train_idx):
+            raise DataError(f"data.subset={cfg.subset} but only {len(train_idx)} training examples remain after the validation split")
+        train_idx = train_idx[:cfg.subset]
+    x_val, y_val = x_train[val_idx], y_train[val_idx]
+    x_train, y_train = x_train[train_idx], y_train[train_idx]
+    x_train, x_val, x_test = normalize(cfg.normalize, x_train, x_val, x_test, images)
+    n_classes = int(max(y_train.max(), y_test.max()) + 1) if kind == "classification" else None
+    return Dataset(cfg.name, kind, x_train, y_train, x_val, y_val, x_test, y_test, n_classes)
+
+
+def normalize(mode: str, x_train, x_val, x_test, images: bool):
+    """none | scale (x/255 for images, min-max from train otherwise) | standard (z-score
+    from the training split; constant features are left centred, not divided by 0)."""
+    arrays = [np.asarray(a, dtype=np.float64) for a in (x_train, x_val, x_test)]
+    if mode == "none":
+        return arrays
+    if mode == "scale":
+        if images:
+            return [a / 255.0 for a in arrays]
+        lo, hi = arrays[0].min(axis=0), arrays[0].max(axis=0)
+        span = np.where(hi > lo, hi - lo, 1.0)
+        return [(a - lo) / span for a in arrays]
+    mean, std = arrays[0].mean(axis=0), arrays[0].std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    return [(a - mean) / std for a in arrays]

@@ -1,0 +1,32 @@
+"""Errors a user can act on. The CLI maps them to one line and an exit code."""
+
+
+class NnlabError(Exception):
+    """Base class: the message is shown to the user as is, on one line."""
+
+    exit_code = 1
+
+
+class ConfigError(NnlabError):
+    """Bad config, bad override or bad usage: exit code 2, nothing written."""
+
+    exit_code = 2
+
+
+class DataError(NnlabError):
+    """A dataset is missing, corrupt or cannot be downloaded: exit code 2."""
+
+    exit_code = 2
+
+
+class DivergedError(Exception):
+    """Raised inside the trainer when a loss, gradient or weight becomes NaN/Inf.
+
+    Not a user error: the trial ends with status ``diverged``.
+    """
+
+    def __init__(self, what: str, epoch: int, step: int):
+        super().__init__(f"{what} became NaN/Inf at epoch {epoch}, step {step}")
+        self.what = what
+        self.epoch = epoch
+        self.step = step

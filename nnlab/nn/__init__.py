@@ -1,0 +1,1 @@
+"""The numerical core: layers, activations, losses, initializers, optimizers, schedules."""

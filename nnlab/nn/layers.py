@@ -1,0 +1,144 @@
+"""Layers with parameters or randomness: Dense, BatchNorm, Dropout.
+
+Each layer owns ``params`` and ``grads`` (same keys), and ``buffers`` for state that is
+not trained (BatchNorm's running statistics). ``out, cache = forward(x, training, rng)``
+sits beside ``dx = backward(dout, cache)``, which writes the parameter gradients into
+``grads`` (arrays allocated once and reused).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .init import INITIALIZERS
+
+
+class Dense:
+    """Fully connected: x (N, fan_in) -> y (N, units); y = x @ W + b (torch.nn.Linear).
+
+    W has shape (fan_in, units), i.e. the transpose of torch's ``weight``.
+    Backward: dW = x^T dout, db = sum_n dout, dx = dout W^T.
+    """
+
+    name = "dense"
+
+    def __init__(self, fan_in: int, units: int, init: tuple = ("he_normal", {}),
+                 bias_init: tuple = ("zeros", {})):
+        self.fan_in, self.units = fan_in, units
+        self.init, self.bias_init = init, bias_init
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
+
+    def initialize(self, rng: np.random.Generator, dtype) -> None:
+        init_name, init_kwargs = self.init
+        bias_name, bias_kwargs = self.bias_init
+        w = INITIALIZERS[init_name](self.fan_in, self.units, rng, dtype, **init_kwargs)
+        b = INITIALIZERS[bias_name](1, self.units, rng, dtype, **bias_kwargs)[0]
+        self.params = {"W": w, "b": b}
+        self.grads = {"W": np.zeros_like(w), "b": np.zeros_like(b)}
+
+    def forward(self, x, training=False, rng=None):
+        return x @ self.params["W"] + self.params["b"], x
+
+    def backward(self, dout, cache):
+        x = cache
+        np.matmul(x.T, dout, out=self.grads["W"])
+        np.sum(dout, axis=0, out=self.grads["b"])
+        return dout @ self.params["W"].T
+
+    def __repr__(self) -> str:
+        return f"dense({self.fan_in}->{self.units})"
+
+
+class BatchNorm:
+    """Batch normalisation over the batch axis, as torch.nn.BatchNorm1d.
+
+    x (N, D) -> (N, D). Training: mu, var = batch mean and *biased* batch variance,
+    xhat = (x - mu) / sqrt(var + eps), y = gamma * xhat + beta, and the running
+    statistics move by ``momentum``: running = (1 - momentum) * running + momentum * stat,
+    with the *unbiased* variance (var * N / (N - 1)) for running_var.
+    Evaluation: y = gamma * (x - running_mean) / sqrt(running_var + eps) + beta.
+    Defaults momentum 0.1, eps 1e-5, gamma = 1, beta = 0, running_mean = 0, running_var = 1.
+    """
+
+    name = "batchnorm"
+
+    def __init__(self, dim: int, momentum: float = 0.1, eps: float = 1e-5):
+        self.dim, self.momentum, self.eps = dim, momentum, eps
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
+
+    def initialize(self, rng: np.random.Generator, dtype) -> None:
+        self.params = {"gamma": np.ones(self.dim, dtype), "beta": np.zeros(self.dim, dtype)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.buffers = {"running_mean": np.zeros(self.dim, dtype),
+                        "running_var": np.ones(self.dim, dtype)}
+
+    def forward(self, x, training=False, rng=None):
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        if not training:
+            inv_std = 1 / np.sqrt(self.buffers["running_var"] + x.dtype.type(self.eps))
+            xhat = (x - self.buffers["running_mean"]) * inv_std
+            return gamma * xhat + beta, (xhat, inv_std, False)
+        n = x.shape[0]
+        if n < 2:
+            # torch raises here too: one example has no variance to normalise by.
+            raise ValueError("BatchNorm needs more than 1 example per batch in training "
+                             "(batch_size 1, or a last batch of 1: change batch_size)")
+        mu = x.mean(axis=0)
+        centered = x - mu
+        var = np.mean(centered * centered, axis=0)
+        inv_std = 1 / np.sqrt(var + x.dtype.type(self.eps))
+        xhat = centered * inv_std
+        m = x.dtype.type(self.momentum)
+        running_mean, running_var = self.buffers["running_mean"], self.buffers["running_var"]
+        running_mean *= 1 - m
+        running_mean += m * mu
+        running_var *= 1 - m
+        running_var += m * var * x.dtype.type(n / (n - 1))
+        return gamma * xhat + beta, (xhat, inv_std, True)
+
+    def backward(self, dout, cache):
+        xhat, inv_std, batch_stats = cache
+        n = dout.shape[0]
+        np.sum(dout * xhat, axis=0, out=self.grads["gamma"])
+        np.sum(dout, axis=0, out=self.grads["beta"])
+        dxhat = dout * self.params["gamma"]
+        if not batch_stats:  # evaluation mode: mu and var are constants
+            return dxhat * inv_std
+        # dx = (1/N) inv_std (N dxhat - sum dxhat - xhat sum(dxhat xhat))
+        return (inv_std / n) * (n * dxhat - dxhat.sum(axis=0) - xhat * np.sum(dxhat * xhat, axis=0))
+
+    def __repr__(self) -> str:
+        return f"batchnorm({self.dim})"
+
+
+class Dropout:
+    """Inverted dropout (torch.nn.Dropout): in training y = x * m / (1 - p) with
+    m ~ Bernoulli(1 - p) drawn from the trial's dropout stream; identity at evaluation."""
+
+    name = "dropout"
+
+    def __init__(self, p: float):
+        self.p = p
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
+
+    def initialize(self, rng, dtype) -> None:
+        pass
+
+    def forward(self, x, training=False, rng=None):
+        if not training or self.p == 0:
+            return x, None
+        keep = rng.random(x.shape, dtype=np.float64) >= self.p
+        mask = keep.astype(x.dtype) * x.dtype.type(1 / (1 - self.p))
+        return x * mask, mask
+
+    def backward(self, dout, cache):
+        return dout if cache is None else dout * cache
+
+    def __repr__(self) -> str:
+        return f"dropout({self.p})"

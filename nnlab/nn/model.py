@@ -1,0 +1,99 @@
+"""A sequential model: a list of layers, with params and grads keyed ``"<i>.<name>"``.
+
+Layer indices are positions in the built list, the same ``<i>`` that weight files use
+(``layers.<i>.W``). Activations, BatchNorm and Dropout are layers of their own, Keras-like.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import ACTIVATIONS, Activation
+from .layers import BatchNorm, Dense, Dropout
+
+
+class Sequential:
+    def __init__(self, layers: list):
+        self.layers = layers
+
+    def initialize(self, rng: np.random.Generator, dtype) -> None:
+        """Draw every layer's parameters, in layer order, from one generator."""
+        for layer in self.layers:
+            layer.initialize(rng, dtype)
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
+
+    def forward(self, x, training=False, rng=None, stop: int | None = None):
+        """Run layers[:stop]; returns the output and the per-layer caches."""
+        caches = []
+        for layer in self.layers[:stop]:
+            x, cache = layer.forward(x, training, rng)
+            caches.append(cache)
+        return x, caches
+
+    def backward(self, dout, caches):
+        """Backward through the layers that produced ``caches``; fills every layer's grads."""
+        for layer, cache in zip(reversed(self.layers[:len(caches)]), reversed(caches)):
+            dout = layer.backward(dout, cache)
+        return dout
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Weights and buffers as ``layers.<i>.<param>`` (the .npz contract), copied."""
+        out = {}
+        for i, layer in enumerate(self.layers):
+            for k, v in {**layer.params, **layer.buffers}.items():
+                out[f"layers.{i}.{k}"] = v.copy()
+        return out
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        for i, layer in enumerate(self.layers):
+            for store in (layer.params, layer.buffers):
+                for k in store:
+                    store[k][...] = state[f"layers.{i}.{k}"]
+
+    def describe(self) -> str:
+        return " -> ".join(repr(layer) for layer in self.layers)
+
+    def n_params(self) -> int:
+        return int(sum(v.size for v in self.params.values()))
+
+
+def build_model(layer_specs: list[dict], input_dim: int) -> Sequential:
+    """Build from resolved layer specs (see ``config.ModelConfig.layer_specs``).
+
+    Each spec is a dict with ``type`` one of dense / activation / batchnorm / dropout.
+    """
+    layers = []
+    dim = input_dim
+    for spec in layer_specs:
+        kind = spec["type"]
+        if kind == "dense":
+            layers.append(Dense(dim, spec["units"], spec["init"], spec["bias_init"]))
+            dim = spec["units"]
+        elif kind == "activation":
+            name, kwargs = spec["activation"]
+            layers.append(ACTIVATIONS[name](**kwargs))
+        elif kind == "batchnorm":
+            layers.append(BatchNorm(dim, spec["momentum"], spec["eps"]))
+        elif kind == "dropout":
+            layers.append(Dropout(spec["p"]))
+        else:  # the schema rejects other types before we get here
+            raise ValueError(f"unknown layer type {kind!r}")
+    return Sequential(layers)
+
+
+def output_activation(model: Sequential) -> str:
+    """Name of the last activation if the model ends with one, else 'linear'."""
+    last = model.layers[-1]
+    return last.name if isinstance(last, Activation) else "linear"
+
+
+def output_dim(model: Sequential) -> int:
+    dense = [layer for layer in model.layers if isinstance(layer, Dense)]
+    return dense[-1].units

@@ -1,0 +1,174 @@
+"""Optimizers, step for step as torch.optim defines them.
+
+An optimizer holds hyperparameters; its state (momentum buffers, moments, step count)
+is a dict keyed like the model's params (``"0.W"``), kept apart. ``step(params, grads)``
+updates the arrays in place. ``lr`` may be changed between steps by a schedule.
+``weight_decay`` is L2 added to the gradient (g += wd * w), except AdamW, which decays
+the weights directly (w -= lr * wd * w).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Optimizer:
+    name = "optimizer"
+
+    def __init__(self, lr: float, weight_decay: float = 0.0):
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.state: dict[str, dict[str, np.ndarray]] = {}
+        self.steps = 0
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        self.steps += 1
+        for key, w in params.items():
+            g = grads[key]
+            if self.weight_decay and self.decays_into_gradient:
+                g = g + w.dtype.type(self.weight_decay) * w
+            self.update(w, g, self.state.setdefault(key, {}))
+
+    decays_into_gradient = True
+
+    def update(self, w, g, state) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """torch.optim.SGD: with momentum mu and dampening tau,
+    b_1 = g_1, b_t = mu b_{t-1} + (1 - tau) g_t; Nesterov g <- g + mu b_t, else g <- b_t;
+    w <- w - lr g."""
+
+    name = "sgd"
+
+    def __init__(self, lr=0.01, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+        super().__init__(lr, weight_decay)
+        self.momentum, self.dampening, self.nesterov = momentum, dampening, nesterov
+
+    def update(self, w, g, state):
+        dtype = w.dtype.type
+        if self.momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = g.copy()
+            else:
+                buf *= dtype(self.momentum)
+                buf += dtype(1 - self.dampening) * g
+            g = g + dtype(self.momentum) * buf if self.nesterov else buf
+        w -= dtype(self.lr) * g
+
+
+class Adam(Optimizer):
+    """torch.optim.Adam: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2,
+    w <- w - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)  (eps outside the sqrt)."""
+
+    name = "adam"
+
+    def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(lr, weight_decay)
+        self.beta1, self.beta2 = betas
+        self.eps = eps
+
+    def update(self, w, g, state):
+        dtype = w.dtype.type
+        if not state:
+            state["exp_avg"] = np.zeros_like(w)
+            state["exp_avg_sq"] = np.zeros_like(w)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= dtype(self.beta1)
+        m += dtype(1 - self.beta1) * g
+        v *= dtype(self.beta2)
+        v += dtype(1 - self.beta2) * (g * g)
+        t = self.steps
+        bias_correction1 = 1 - self.beta1 ** t
+        bias_correction2 = 1 - self.beta2 ** t
+        denom = np.sqrt(v) / dtype(np.sqrt(bias_correction2)) + dtype(self.eps)
+        w -= dtype(self.lr / bias_correction1) * (m / denom)
+
+
+class AdamW(Adam):
+    """torch.optim.AdamW: w <- w (1 - lr wd), then the Adam step without L2 in g.
+    Default weight_decay 0.01 as in PyTorch."""
+
+    name = "adamw"
+    decays_into_gradient = False
+
+    def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
+        super().__init__(lr, betas, eps, weight_decay)
+
+    def update(self, w, g, state):
+        w *= w.dtype.type(1 - self.lr * self.weight_decay)
+        super().update(w, g, state)
+
+
+class RMSprop(Optimizer):
+    """torch.optim.RMSprop: s = alpha s + (1 - alpha) g^2; centered: a = b1 avg of g,
+    denom = sqrt(s - a^2) + eps else sqrt(s) + eps; with momentum mu:
+    buf = mu buf + g / denom, w <- w - lr buf; else w <- w - lr g / denom."""
+
+    name = "rmsprop"
+
+    def __init__(self, lr=0.01, alpha=0.99, eps=1e-8, momentum=0.0, centered=False, weight_decay=0.0):
+        super().__init__(lr, weight_decay)
+        self.alpha, self.eps, self.momentum, self.centered = alpha, eps, momentum, centered
+
+    def update(self, w, g, state):
+        dtype = w.dtype.type
+        if not state:
+            state["square_avg"] = np.zeros_like(w)
+            if self.centered:
+                state["grad_avg"] = np.zeros_like(w)
+            if self.momentum:
+                state["momentum_buffer"] = np.zeros_like(w)
+        s = state["square_avg"]
+        s *= dtype(self.alpha)
+        s += dtype(1 - self.alpha) * (g * g)
+        if self.centered:
+            a = state["grad_avg"]
+            a *= dtype(self.alpha)
+            a += dtype(1 - self.alpha) * g
+            denom = np.sqrt(s - a * a) + dtype(self.eps)
+        else:
+            denom = np.sqrt(s) + dtype(self.eps)
+        if self.momentum:
+            buf = state["momentum_buffer"]
+            buf *= dtype(self.momentum)
+            buf += g / denom
+            w -= dtype(self.lr) * buf
+        else:
+            w -= dtype(self.lr) * (g / denom)
+
+
+class Adagrad(Optimizer):
+    """torch.optim.Adagrad: clr = lr / (1 + (t - 1) lr_decay), s += g^2,
+    w <- w - clr g / (sqrt(s) + eps)."""
+
+    name = "adagrad"
+
+    def __init__(self, lr=0.01, lr_decay=0.0, eps=1e-10, initial_accumulator_value=0.0, weight_decay=0.0):
+        super().__init__(lr, weight_decay)
+        self.lr_decay, self.eps, self.initial_accumulator_value = lr_decay, eps, initial_accumulator_value
+
+    def update(self, w, g, state):
+        dtype = w.dtype.type
+        if not state:
+            state["sum"] = np.full_like(w, self.initial_accumulator_value)
+        s = state["sum"]
+        s += g * g
+        clr = self.lr / (1 + (self.steps - 1) * self.lr_decay)
+        w -= dtype(clr) * (g / (np.sqrt(s) + dtype(self.eps)))
+
+
+def make_optimizer(name: str, **kwargs) -> Optimizer:
+    """``momentum`` and ``nesterov`` are SGD with momentum 0.9 unless given."""
+    if name == "momentum":
+        kwargs.setdefault("momentum", 0.9)
+        return SGD(**kwargs)
+    if name == "nesterov":
+        kwargs.setdefault("momentum", 0.9)
+        return SGD(nesterov=True, **kwargs)
+    return OPTIMIZERS[name](**kwargs)
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}

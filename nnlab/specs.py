@@ -1,0 +1,87 @@
+"""Call-style specs: ``relu``, ``leaky_relu(0.2)``, ``normal(std=0.01)``, or a mapping
+``{name: normal, std: 0.01}``. Parsed with :mod:`ast` (literals only, nothing is evaluated)
+and checked against a registry: a plain dict of YAML name -> callable.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import inspect
+from typing import Callable
+
+
+def suggest(word: str, choices) -> str:
+    """' (did you mean 'x'?)' for the nearest choice, or ''."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def parameters(func: Callable, skip: int) -> dict[str, object]:
+    """Keyword parameters of ``func`` after the first ``skip`` positional ones, with defaults."""
+    sig = inspect.signature(func)
+    names = list(sig.parameters.values())[skip:]
+    return {p.name: (None if p.default is inspect.Parameter.empty else p.default) for p in names}
+
+
+def parse_spec(value, registry: dict, what: str, skip: int) -> tuple[str, dict]:
+    """Parse ``value`` into ``(name, kwargs)`` with every parameter filled.
+
+    ``skip`` is how many leading positional arguments the registry's callables take
+    that are not user parameters (e.g. fan_in, fan_out, rng, dtype for initializers).
+    """
+    if isinstance(value, dict):
+        if "name" not in value:
+            raise ValueError(f"a {what} mapping needs a 'name' key, e.g. {{name: {next(iter(registry))}}}")
+        name, args, kwargs = value["name"], [], {k: v for k, v in value.items() if k != "name"}
+    elif isinstance(value, str):
+        name, args, kwargs = _parse_call(value.strip(), what)
+    else:
+        raise ValueError(f"expected a {what} name such as '{next(iter(registry))}', got {value!r}")
+    if name not in registry:
+        raise ValueError(f"unknown {what} '{name}'{suggest(name, registry)}; choose from {', '.join(registry)}")
+    defaults = parameters(registry[name], skip)
+    if len(args) > len(defaults):
+        raise ValueError(f"{what} '{name}' takes {len(defaults)} argument(s) ({', '.join(defaults) or 'none'}), got {len(args)}")
+    resolved = dict(defaults)
+    resolved.update(zip(defaults, args))
+    for key, val in kwargs.items():
+        if key not in defaults:
+            valid = ", ".join(defaults) or "none"
+            raise ValueError(f"{what} '{name}' has no parameter '{key}'{suggest(key, defaults)}; parameters: {valid}")
+        resolved[key] = val
+    for key, val in resolved.items():
+        if val is None:
+            raise ValueError(f"{what} '{name}' needs {key}, e.g. {name}({key}=0.1)")
+        if isinstance(val, bool) or not isinstance(val, (int, float)):
+            raise ValueError(f"{what} '{name}': {key} must be a number, got {val!r}")
+        resolved[key] = float(val)
+    return name, resolved
+
+
+def format_spec(name: str, kwargs: dict) -> str:
+    """Canonical text form, e.g. ``leaky_relu(alpha=0.01)``; bare name without parameters."""
+    if not kwargs:
+        return name
+    return f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
+
+
+def canonical(value, registry: dict, what: str, skip: int) -> str:
+    return format_spec(*parse_spec(value, registry, what, skip))
+
+
+def _parse_call(text: str, what: str) -> tuple[str, list, dict]:
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        raise ValueError(f"cannot read {what} '{text}': write name or name(arg, key=value)") from None
+    if isinstance(node, ast.Name):
+        return node.id, [], {}
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        try:
+            args = [ast.literal_eval(a) for a in node.args]
+            kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+        except ValueError:
+            raise ValueError(f"{what} '{text}': arguments must be numbers") from None
+        return node.func.id, args, kwargs
+    raise ValueError(f"cannot read {what} '{text}': write name or name(arg, key=value)")

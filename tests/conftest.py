@@ -1,0 +1,42 @@
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from nnlab.cli import app
+from nnlab.data import find_idx
+
+ROOT = Path(__file__).resolve().parent.parent
+if os.environ.get("NNLAB_DATA") and not Path(os.environ["NNLAB_DATA"]).is_absolute():
+    # given relative to the project root (../shared/data), and tests change directory
+    os.environ["NNLAB_DATA"] = str((ROOT / os.environ["NNLAB_DATA"]).resolve())
+
+
+def mnist_available() -> bool:
+    return find_idx("mnist", None) is not None
+
+
+needs_mnist = pytest.mark.skipif(
+    not mnist_available(),
+    reason="MNIST IDX files not found: set NNLAB_DATA to a folder holding mnist/ (CI uses ../shared/data)")
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    """Invoke `nnlab` in a temporary working directory; returns (exit_code, stdout, stderr)."""
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def invoke(*args):
+        result = runner.invoke(app, [str(a) for a in args])
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, result.stdout, result.stderr
+
+    return invoke
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path

@@ -1,0 +1,69 @@
+"""Bad input: one clear line, exit code 2, no traceback, nothing written."""
+
+import pytest
+
+from conftest import write
+
+BASE = "name: t\ndata: {name: xor, n_samples: 40, n_test: 20}\nmodel: {hidden: [4]}\ntrain: {epochs: 1}\n"
+
+BAD = [
+    # (yaml text, extra CLI args, expected fragments of the one-line message)
+    pytest.param("model: {hidden: [4]\n", [], ["c.yaml:2", "YAML syntax error"], id="malformed-yaml"),
+    pytest.param("- a\n- b\n", [], ["top level must be a mapping"], id="top-level-list"),
+    pytest.param("optimiser: {name: adam}\n", [], ["unknown key 'optimiser'", "did you mean 'optimizer'"], id="misspelt-top-key"),
+    pytest.param("model:\n  activaton: relu\n", [], ["c.yaml:2", "model", "did you mean 'activation'"], id="misspelt-nested-key"),
+    pytest.param("model: {activation: relux}\n", [], ["model.activation", "unknown activation 'relux'", "did you mean 'relu'"], id="unknown-activation"),
+    pytest.param("optimizer: {name: adamm}\n", [], ["unknown optimizer 'adamm'", "did you mean 'adam'"], id="unknown-optimizer"),
+    pytest.param("optimizer: adam\nloss: crossentropy\n", [], ["c.yaml:2: loss:", "did you mean 'cross_entropy'"], id="unknown-loss"),
+    pytest.param("train: {epochs: ten}\n", [], ["train.epochs", "integer", "'ten'"], id="wrong-type"),
+    pytest.param("optimizer: {name: sgd, lr: -0.1}\n", [], ["optimizer.lr", "greater than 0"], id="negative-lr"),
+    pytest.param("model: {dropout: 1.5}\n", [], ["model.dropout", "less than 1"], id="dropout-out-of-range"),
+    pytest.param("model: {batchnorm: middle}\n", [], ["model.batchnorm", "'before'", "'after'"], id="bad-batchnorm-place"),
+    pytest.param("data: {name: mnits}\n", [], ["data.name", "did you mean 'mnist'"], id="unknown-dataset"),
+    pytest.param("data: {name: xor, validation: 1.5}\n", [], ["data.validation", "[0, 1)"], id="validation-fraction"),
+    pytest.param("model: {init: 'normal(stdev=0.1)'}\n", [], ["model.init", "no parameter 'stdev'", "did you mean 'std'"], id="bad-init-parameter"),
+    pytest.param("model: {init: 'uniform(1, 2, 3)'}\n", [], ["model.init", "takes 2 argument"], id="too-many-init-args"),
+    pytest.param("optimizer: {name: adam, momentum: 0.9}\n", [], ["optimizer", "unknown key 'momentum'", "valid keys"], id="key-of-another-optimizer"),
+    pytest.param("data: {name: regression}\nloss: cross_entropy\n", [], ["needs class labels", "use mse or mae"], id="ce-on-regression"),
+    pytest.param("data: {name: xor, validation: 0}\ntrain: {early_stopping: {monitor: val_loss}}\n", [],
+                 ["needs a validation split"], id="early-stop-without-validation"),
+    pytest.param("model:\n  hidden: [4]\n  layers: [{dense: 2}]\n", [], ["either model.layers or the compact form (hidden)"], id="both-model-forms"),
+    pytest.param("data: {name: xor, n_samples: 40}\nmodel:\n  layers: [{dense: 4}, relu, {dense: 5}, softmax]\n", [],
+                 ["last dense layer has 5 units", "needs 2 outputs"], id="layers-wrong-output-width"),
+    pytest.param("model:\n  layers: [{dense: 4, dropout: 0.1}]\n", [], ["exactly one of"], id="layer-with-two-types"),
+    pytest.param("schedule: {name: cosin}\n", [], ["unknown schedule 'cosin'", "did you mean 'cosine'"], id="unknown-schedule"),
+    pytest.param("train: {batch_size: 0}\n", [], ["train.batch_size", ">= 1 or 'full'"], id="zero-batch"),
+    pytest.param("name: a/b\n", [], ["name", "names a folder"], id="unsafe-name"),
+    pytest.param("seed: 1\nseed: 2\n", [], ["duplicate key 'seed'"], id="duplicate-key"),
+    pytest.param(BASE, ["optimizer.lr"], ["write key.path=value"], id="override-without-equals"),
+    pytest.param(BASE, ["optimizer.lrr=0.1"], ["override optimizer", "did you mean 'lr'"], id="override-misspelt"),
+    pytest.param(BASE, ["optimizer.lr=0.1,0.01"], ["sweep axis", "nnlab sweep"], id="override-list-in-run"),
+    pytest.param(BASE, ["train.epochs=-3"], ["train.epochs", "greater than or equal to 0"], id="override-out-of-range"),
+    pytest.param("data: {name: mnist}\n", [], ["mnist not found", "NNLAB_DATA"], id="missing-dataset"),
+]
+
+
+@pytest.mark.parametrize("text, args, fragments", BAD)
+def test_bad_config_exits_2_with_one_clear_line(cli, tmp_path, monkeypatch, text, args, fragments):
+    monkeypatch.setenv("NNLAB_DATA", str(tmp_path / "nodata"))
+    monkeypatch.setenv("NNLAB_OFFLINE", "1")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    config = write(tmp_path / "c.yaml", text)
+    code, out, err = cli("run", config, *args)
+    assert code == 2, (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    assert "Traceback" not in out + err
+    assert not (tmp_path / "results").exists()
+
+
+def test_missing_config_file(cli, tmp_path):
+    code, _, err = cli("run", tmp_path / "nope.yaml")
+    assert code == 2 and "no such config file" in err
+
+
+def test_usage_error_exits_2(cli):
+    code, _, _ = cli("run")
+    assert code == 2
