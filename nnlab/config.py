@@ -413,8 +413,14 @@ class Experiment(Strict):
         return self
 
     def resolved(self) -> dict:
-        """Plain data with every default filled, as written to config.yaml."""
-        return self.model_dump(mode="json", exclude_none=False)
+        """Plain data with every default filled, as written to config.yaml (loadable again)."""
+        data = self.model_dump(mode="json", exclude_none=False)
+        if self.model.layers is not None:
+            for key in COMPACT_FIELDS:
+                data["model"].pop(key)
+        else:
+            data["model"].pop("layers")
+        return data
 
     def config_hash(self) -> str:
         """Short SHA-256 of everything that changes the numbers (not name or description)."""

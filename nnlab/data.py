@@ -53,7 +53,6 @@ MIRRORS = {
               "https://storage.googleapis.com/cvdf-datasets/mnist/"],
     "fashion_mnist": ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"],
 }
-EXPECTED_COUNTS = {"train": 60000, "t10k": 10000}
 
 
 @dataclass
@@ -134,23 +133,28 @@ def parse_idx(raw: bytes, path: Path) -> np.ndarray:
 
 def verify_idx(dataset: str, folder: Path) -> dict[str, str]:
     """Check every file; return {file: 'ok'} or raise DataError naming the bad one."""
-    report = {}
+    counts = {}
     for stem in IDX_FILES:
         path = _idx_path(folder, stem)
         if path is None:
             raise DataError(f"{folder}: {stem}[.gz] is missing")
-        raw = read_idx_bytes(path)
-        if dataset == "mnist":
-            digest = hashlib.sha256(raw).hexdigest()
-            if digest != MNIST_SHA256[stem]:
-                raise DataError(f"{path}: SHA-256 of the decompressed bytes is {digest[:12]}…, expected "
-                                f"{MNIST_SHA256[stem][:12]}… (corrupt or not MNIST); delete it and fetch again")
-        array = parse_idx(raw, path)
-        expected = EXPECTED_COUNTS[stem.split("-")[0]]
-        if array.shape[0] != expected:
-            raise DataError(f"{path}: {array.shape[0]} records, expected {expected}")
-        report[stem] = "ok"
-    return report
+        counts[stem] = len(_checked_array(dataset, path, stem))
+    for split in ("train", "t10k"):
+        images, labels = counts[f"{split}-images-idx3-ubyte"], counts[f"{split}-labels-idx1-ubyte"]
+        if images != labels:
+            raise DataError(f"{folder}: {images} {split} images but {labels} labels")
+    return counts
+
+
+def _checked_array(dataset: str, path: Path, stem: str) -> np.ndarray:
+    raw = read_idx_bytes(path)
+    if dataset == "mnist":
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest != MNIST_SHA256[stem]:
+            raise DataError(f"{path}: SHA-256 of the decompressed bytes is {digest[:12]}..., expected "
+                            f"{MNIST_SHA256[stem][:12]}... (corrupt or not MNIST): delete it and run "
+                            f"`nnlab data fetch mnist`")
+    return parse_idx(raw, path)
 
 
 def load_idx_dataset(dataset: str, root: str | None, download: bool = True):
@@ -160,14 +164,7 @@ def load_idx_dataset(dataset: str, root: str | None, download: bool = True):
         if not download or os.environ.get("NNLAB_OFFLINE"):
             raise DataError(_missing_message(dataset, root))
         folder = fetch(dataset, root)
-    arrays = {}
-    for stem in IDX_FILES:
-        path = _idx_path(folder, stem)
-        raw = read_idx_bytes(path)
-        if dataset == "mnist" and hashlib.sha256(raw).hexdigest() != MNIST_SHA256[stem]:
-            raise DataError(f"{path}: SHA-256 of the decompressed bytes does not match MNIST's; "
-                            "the file is corrupt: delete it and run `nnlab data fetch mnist`")
-        arrays[stem] = parse_idx(raw, path)
+    arrays = {stem: _checked_array(dataset, _idx_path(folder, stem), stem) for stem in IDX_FILES}
     x_train, x_test = arrays["train-images-idx3-ubyte"], arrays["t10k-images-idx3-ubyte"]
     return (x_train.reshape(len(x_train), -1), arrays["train-labels-idx1-ubyte"],
             x_test.reshape(len(x_test), -1), arrays["t10k-labels-idx1-ubyte"])

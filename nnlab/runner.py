@@ -33,7 +33,8 @@ def prepare(exp: Experiment, download: bool = True) -> Trainer:
 
 def run_trial(exp: Experiment, trainer: Trainer | None = None, on_step=None, on_epoch=None) -> TrialRecords:
     """Train ``exp``; a diverged run is a result, an exception is recorded as ``failed``."""
-    with threadpool_limits(BLAS_THREADS):
+    # Overflow on the way to NaN is expected and detected explicitly: no numpy warnings.
+    with threadpool_limits(BLAS_THREADS), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
             trainer = trainer or Trainer(exp)
             records = trainer.fit(on_step=on_step, on_epoch=on_epoch)

@@ -1,0 +1,29 @@
+# `make run` and `make test` are the two commands a new user needs. Both create and
+# use a local virtual environment in .venv (override with VENV=...).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+# Use the shared MNIST copy beside the project when there is one (CI, this workplace);
+# elsewhere nnlab finds ~/.cache/nnlab/mnist or downloads it there.
+ifneq ($(wildcard ../shared/data/mnist),)
+export NNLAB_DATA ?= ../shared/data
+endif
+
+.PHONY: install run test clean
+
+$(BIN)/nnlab: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(BIN)/nnlab
+
+run: install
+	$(BIN)/nnlab run configs/mnist.yaml
+
+test: install
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) results .pytest_cache *.egg-info

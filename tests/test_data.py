@@ -1,0 +1,149 @@
+"""Datasets: IDX parsing, verified download from a loopback server, offline errors, splits."""
+
+import gzip
+import hashlib
+import http.server
+import struct
+import threading
+
+import numpy as np
+import pytest
+
+from nnlab import data
+from nnlab.config import DataConfig
+from nnlab.errors import DataError
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+@pytest.fixture
+def fake_mnist(tmp_path, monkeypatch):
+    """A tiny MNIST-shaped set served as .gz files; the checksum table is swapped for its own."""
+    rng = np.random.default_rng(0)
+    arrays = {
+        "train-images-idx3-ubyte": rng.integers(0, 256, (30, 28, 28)),
+        "train-labels-idx1-ubyte": np.arange(30) % 10,
+        "t10k-images-idx3-ubyte": rng.integers(0, 256, (10, 28, 28)),
+        "t10k-labels-idx1-ubyte": np.arange(10) % 10,
+    }
+    served = tmp_path / "mirror"
+    served.mkdir()
+    sums = {}
+    for stem, array in arrays.items():
+        raw = idx_bytes(array)
+        sums[stem] = hashlib.sha256(raw).hexdigest()
+        (served / f"{stem}.gz").write_bytes(gzip.compress(raw))
+    monkeypatch.setattr(data, "MNIST_SHA256", sums)
+    return served, arrays
+
+
+@pytest.fixture
+def http_mirror(fake_mnist):
+    served, _ = fake_mnist
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(served), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def test_parse_idx_reads_shape_and_values(tmp_path):
+    array = np.arange(24).reshape(2, 3, 4)
+    assert np.array_equal(data.parse_idx(idx_bytes(array), tmp_path), array)
+
+
+@pytest.mark.parametrize("raw, message", [
+    pytest.param(b"\x00\x00\x0d\x01" + b"\x00" * 8, "bad magic", id="wrong-type-byte"),
+    pytest.param(idx_bytes(np.zeros((4, 2)))[:-3], "truncated", id="truncated"),
+])
+def test_parse_idx_rejects_bad_files(tmp_path, raw, message):
+    with pytest.raises(DataError, match=message):
+        data.parse_idx(raw, tmp_path / "f")
+
+
+def test_fetch_downloads_verifies_and_loads(tmp_path, http_mirror, fake_mnist, monkeypatch):
+    _, arrays = fake_mnist
+    target = tmp_path / "cache" / "mnist"
+    folder = data.fetch("mnist", mirrors=[http_mirror], target=target, progress=False)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{s}.gz" for s in data.IDX_FILES)
+    monkeypatch.setenv("NNLAB_DATA", str(tmp_path / "cache"))
+    x_train, y_train, x_test, y_test = data.load_idx_dataset("mnist", None, download=False)
+    assert x_train.shape == (30, 784) and np.array_equal(y_test, arrays["t10k-labels-idx1-ubyte"])
+
+
+def test_fetch_rejects_a_corrupt_download(tmp_path, http_mirror, monkeypatch):
+    monkeypatch.setitem(data.MNIST_SHA256, "t10k-labels-idx1-ubyte", "0" * 64)
+    with pytest.raises(DataError, match="SHA-256"):
+        data.fetch("mnist", mirrors=[http_mirror], target=tmp_path / "m", progress=False)
+    assert not list((tmp_path / "m").glob("*.gz")), "a failed verification leaves no files behind"
+
+
+def test_offline_fetch_says_where_to_put_the_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNLAB_DATA", str(tmp_path / "d"))
+    # port 9 on loopback: nothing listens, the connection is refused at once
+    with pytest.raises(DataError) as info:
+        data.fetch("mnist", mirrors=["http://127.0.0.1:9/"], target=tmp_path / "m", progress=False)
+    message = str(info.value)
+    assert "Offline?" in message and "train-images-idx3-ubyte.gz" in message and str(tmp_path / "d" / "mnist") in message
+    assert not list((tmp_path / "m").iterdir()), "no partial download is left"
+
+
+def test_raw_and_gz_files_are_both_found(tmp_path, fake_mnist, monkeypatch):
+    served, arrays = fake_mnist
+    folder = tmp_path / "raw" / "mnist"
+    folder.mkdir(parents=True)
+    for stem in data.IDX_FILES:
+        (folder / stem).write_bytes(gzip.decompress((served / f"{stem}.gz").read_bytes()))
+    monkeypatch.setenv("NNLAB_DATA", str(tmp_path / "raw"))
+    assert data.find_idx("mnist", None) == folder
+    assert data.verify_idx("mnist", folder)["train-images-idx3-ubyte"] == 30
+
+
+@pytest.mark.parametrize("name, classes", [("xor", 2), ("spirals", 3), ("moons", 2), ("blobs", 3)])
+def test_generated_sets_are_seeded_and_balanced(name, classes):
+    cfg = DataConfig(name=name, n_samples=600, n_test=300, validation=0.2)
+    a = data.load_dataset(cfg, np.random.default_rng(0))
+    b = data.load_dataset(cfg, np.random.default_rng(0))
+    assert np.array_equal(a.x_train, b.x_train) and a.n_classes == classes
+    assert (len(a.x_train), len(a.x_val), len(a.x_test)) == (480, 120, 300)
+    shares = np.bincount(a.y_train) / len(a.y_train)
+    assert shares.min() > 0.8 / classes
+    other = data.load_dataset(DataConfig(name=name, n_samples=600, seed=1), np.random.default_rng(0))
+    assert not np.array_equal(a.x_train[:10], other.x_train[:10])
+
+
+def test_regression_targets_leave_the_unit_interval():
+    ds = data.load_dataset(DataConfig(name="regression"), np.random.default_rng(0))
+    assert ds.kind == "regression" and ds.y_train.min() < -1 and ds.y_train.max() > 2
+
+
+def test_stratified_split_keeps_class_shares():
+    y = np.repeat([0, 1, 2], [500, 300, 200])
+    train, val = data.stratified_split(y, 100, np.random.default_rng(0), stratify=True)
+    assert np.bincount(y[val]).tolist() == [50, 30, 20]
+    assert len(np.intersect1d(train, val)) == 0 and len(train) + len(val) == 1000
+
+
+def test_subset_takes_the_first_training_examples_after_the_split():
+    full = data.load_dataset(DataConfig(name="blobs", n_samples=500, validation=100, normalize="none"), np.random.default_rng(3))
+    small = data.load_dataset(DataConfig(name="blobs", n_samples=500, validation=100, subset=50, normalize="none"), np.random.default_rng(3))
+    assert np.array_equal(small.x_val, full.x_val)
+    assert len(small.x_train) == 50
+
+
+def test_standardisation_uses_training_statistics_only():
+    ds = data.load_dataset(DataConfig(name="moons", normalize="standard", validation=0.3), np.random.default_rng(0))
+    assert np.allclose(ds.x_train.mean(axis=0), 0, atol=1e-12)
+    assert np.allclose(ds.x_train.std(axis=0), 1)
+    assert not np.allclose(ds.x_val.mean(axis=0), 0, atol=1e-6)

@@ -1,0 +1,213 @@
+"""`nnlab run` end to end on built-in data: files, numbers, reproducibility, failure modes."""
+
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, write
+from nnlab.config import load_config
+
+TINY = """
+name: tiny
+seed: 0
+data: {name: blobs, n_samples: 200, n_test: 100}
+model: {hidden: [8, 6], activation: tanh, init: glorot_uniform, batchnorm: after, dropout: 0.1}
+optimizer: {name: adam, lr: 0.01}
+train: {epochs: 4, batch_size: 32}
+"""
+
+
+def read_csv(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def trial_dirs(results):
+    return [p for p in results.iterdir() if p.is_dir()]
+
+
+def test_run_writes_the_trial_folder(cli, tmp_path):
+    code, out, _ = cli("run", write(tmp_path / "c.yaml", TINY), "-q")
+    assert code == 0, out
+    (trial,) = trial_dirs(tmp_path / "results" / "tiny")
+    assert trial.name.startswith("run-")
+    assert sorted(p.name for p in trial.iterdir()) == [
+        "config.yaml", "final.npz", "init.npz", "metrics.csv", "steps.csv", "summary.json"]
+    metrics = read_csv(trial / "metrics.csv")
+    assert [int(r["epoch"]) for r in metrics] == [0, 1, 2, 3, 4]
+    header = list(metrics[0])
+    assert header[:8] == ["epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc"]
+    assert header[-1] == "time_s"
+    assert metrics[0]["step"] == "0" and metrics[-1]["step"] == str(4 * math.ceil(180 / 32))
+    # epoch 0 is before training: softmax CE near ln 3 on three balanced classes
+    assert abs(float(metrics[0]["train_loss"]) - math.log(3)) < 0.5
+    steps = read_csv(trial / "steps.csv")
+    assert len(steps) == 4 * math.ceil(180 / 32) and list(steps[0])[:4] == ["step", "epoch", "loss", "lr"]
+    summary = json.loads((trial / "summary.json").read_text())
+    assert summary["status"] == "complete" and len(summary["fingerprint"]) == 64
+    assert summary["environment"]["blas_threads"] == 1
+    assert summary["final"]["test_acc"] > 0.8
+    weights = np.load(trial / "final.npz")
+    # dense(2->8) bn tanh dropout dense(8->6) bn tanh dropout dense(6->3) softmax; BN after the activation
+    assert weights["layers.0.W"].shape == (2, 8) and weights["layers.8.W"].shape == (6, 3)
+    assert {"layers.2.gamma", "layers.2.beta", "layers.2.running_mean", "layers.2.running_var"} <= set(weights)
+    assert weights["layers.0.W"].dtype == np.float32
+    assert "complete: 4 epochs" in out and str(trial.relative_to(tmp_path)) in out
+
+
+def test_resolved_config_reloads_to_the_same_trial(cli, tmp_path):
+    cli("run", write(tmp_path / "c.yaml", TINY), "-q")
+    (trial,) = trial_dirs(tmp_path / "results" / "tiny")
+    original = load_config(tmp_path / "c.yaml")
+    reloaded = load_config(trial / "config.yaml")
+    assert reloaded.config_hash() == original.config_hash()
+    assert reloaded.model.output == "softmax" and reloaded.optimizer.betas == (0.9, 0.999)
+
+
+def test_same_config_same_bytes_other_seed_other_bytes(cli, tmp_path):
+    config = write(tmp_path / "c.yaml", TINY)
+    for out in ("a", "b"):
+        assert cli("run", config, "-q", "-o", out)[0] == 0
+    assert cli("run", config, "seed=1", "-q", "-o", "c")[0] == 0
+    a, b, c = (trial_dirs(tmp_path / r / "tiny")[0] for r in ("a", "b", "c"))
+
+    def without_time(path):
+        return [{k: v for k, v in row.items() if k != "time_s"} for row in read_csv(path)]
+
+    assert without_time(a / "metrics.csv") == without_time(b / "metrics.csv")
+    assert (a / "steps.csv").read_bytes() == (b / "steps.csv").read_bytes()
+    fingerprints = [json.loads((t / "summary.json").read_text())["fingerprint"] for t in (a, b, c)]
+    assert fingerprints[0] == fingerprints[1] != fingerprints[2]
+    assert without_time(a / "metrics.csv") != without_time(c / "metrics.csv")
+    assert c.name.startswith("seed=1-")
+
+
+def test_batch_size_does_not_change_the_initial_weights(cli, tmp_path):
+    config = write(tmp_path / "c.yaml", TINY)
+    cli("run", config, "-q", "-o", "a")
+    cli("run", config, "train.batch_size=16", "-q", "-o", "b")
+    a, b = (trial_dirs(tmp_path / r / "tiny")[0] for r in ("a", "b"))
+    init_a, init_b = np.load(a / "init.npz"), np.load(b / "init.npz")
+    assert all(np.array_equal(init_a[k], init_b[k]) for k in init_a)
+
+
+def test_second_run_reuses_a_complete_trial_unless_forced(cli, tmp_path):
+    config = write(tmp_path / "c.yaml", TINY)
+    cli("run", config, "-q")
+    code, out, _ = cli("run", config, "-q")
+    assert code == 0 and "already holds this exact config" in out
+    code, out, _ = cli("run", config, "-q", "--force")
+    assert code == 0 and "already" not in out
+    assert len(trial_dirs(tmp_path / "results" / "tiny")) == 1
+
+
+def test_divergence_is_recorded_not_a_crash(cli, tmp_path):
+    # a linear output on regression targets with a huge SGD step grows geometrically to inf
+    config = write(tmp_path / "c.yaml", "name: tiny\ndata: {name: regression, n_samples: 200}\n"
+                   "model: {hidden: [8], activation: tanh}\nloss: mse\noptimizer: {name: sgd, lr: 5.0}\n"
+                   "train: {epochs: 20, batch_size: 32}\n")
+    code, out, err = cli("run", config, "-q")
+    assert code == 0
+    summary = json.loads((trial_dirs(tmp_path / "results" / "tiny")[0] / "summary.json").read_text())
+    assert summary["status"] == "diverged"
+    assert summary["diverged"]["epoch"] >= 1 and summary["diverged"]["step"] >= 1
+    assert summary["epochs_run"] < 20
+    assert "diverged: the" in err and f"step {summary['diverged']['step']}" in err
+    assert "RuntimeWarning" not in err
+
+
+def test_early_stopping_restores_the_best_weights(cli, tmp_path):
+    text = TINY.replace("epochs: 4", "epochs: 200, early_stopping: {monitor: val_loss, patience: 3}")
+    text = text.replace("n_samples: 200", "n_samples: 60, validation: 0.5")
+    code, out, _ = cli("run", write(tmp_path / "c.yaml", text), "-q")
+    assert code == 0
+    (trial,) = trial_dirs(tmp_path / "results" / "tiny")
+    summary = json.loads((trial / "summary.json").read_text())
+    assert summary["stopped_early"] and summary["epochs_run"] < 200
+    assert summary["epochs_run"] - summary["best"]["epoch"] == 3
+    best, final = np.load(trial / "best.npz"), np.load(trial / "final.npz")
+    assert all(np.array_equal(best[k], final[k]) for k in best)
+
+
+def test_float64_and_full_batch(cli, tmp_path):
+    code, _, _ = cli("run", write(tmp_path / "c.yaml", TINY), "train.dtype=float64", "train.batch_size=full", "-q")
+    assert code == 0
+    (trial,) = trial_dirs(tmp_path / "results" / "tiny")
+    assert np.load(trial / "final.npz")["layers.0.W"].dtype == np.float64
+    assert len(read_csv(trial / "steps.csv")) == 4
+
+
+EXPLICIT = """
+name: explicit
+data: {name: xor, n_samples: 200}
+model:
+  init: glorot_uniform
+  layers:
+    - {dense: 8, init: he_normal}
+    - relu
+    - {dense: 8}
+    - sigmoid
+    - batchnorm
+    - {dropout: 0.1}
+    - {dense: 2}
+    - softmax
+train: {epochs: 2}
+"""
+
+
+def test_explicit_layer_list_mixes_activations(cli, tmp_path):
+    code, out, _ = cli("run", write(tmp_path / "c.yaml", EXPLICIT), "-q")
+    assert code == 0, out
+    (trial,) = trial_dirs(tmp_path / "results" / "explicit")
+    summary = json.loads((trial / "summary.json").read_text())
+    assert summary["model"]["layers"] == ("dense(2->8) -> relu -> dense(8->8) -> sigmoid -> batchnorm(8) -> "
+                                          "dropout(0.1) -> dense(8->2) -> softmax")
+    assert load_config(trial / "config.yaml").config_hash() == load_config(tmp_path / "c.yaml").config_hash()
+
+
+def train(text, *overrides):
+    from nnlab.config import apply_overrides, validate
+    import yaml
+    from nnlab.runner import run_trial
+
+    exp = validate(apply_overrides(yaml.safe_load(text), list(overrides)))
+    return run_trial(exp)
+
+
+def test_relu_output_before_softmax_is_expressible_and_hurts():
+    base = "data: {name: blobs, n_samples: 300, classes: 5, seed: 2}\nmodel: {hidden: [16]}\ntrain: {epochs: 30, batch_size: 32}\noptimizer: {name: adam, lr: 0.01}\n"
+    good = train(base)
+    bad = train(base, "model.output=relu")
+    assert "cross_entropy on logits" in bad.summary["model"]["loss"]
+    assert bad.summary["final"]["train_acc"] < good.summary["final"]["train_acc"]
+
+
+def test_sigmoid_outputs_with_categorical_ce_drift_to_one():
+    from nnlab.runner import prepare
+
+    text = "data: {name: blobs, n_samples: 300, classes: 4}\nmodel: {hidden: [16], output: sigmoid}\ntrain: {epochs: 30}\noptimizer: {name: adam, lr: 0.01}\n"
+    from nnlab.config import validate
+    import yaml
+    trainer = prepare(validate(yaml.safe_load(text)))
+    records = trainer.fit()
+    assert "on probabilities" in records.summary["model"]["loss"]
+    outputs = trainer.predict(trainer.splits["train"][0])
+    assert outputs.sum(axis=1).mean() > 3.5  # sum_k p_k -> C = 4
+
+
+def test_zero_init_is_expressible_and_stays_symmetric():
+    records = train("data: {name: blobs, n_samples: 200}\nmodel: {hidden: [6], activation: sigmoid, init: zeros}\ntrain: {epochs: 5}\n")
+    w = records.weights["final"]["layers.0.W"]
+    assert np.allclose(w, w[:, :1])  # every hidden unit identical after training
+
+
+@pytest.mark.parametrize("config", ["xor.yaml", "spirals.yaml"])
+def test_example_configs_train_in_seconds(cli, config):
+    code, out, _ = cli("run", ROOT / "configs" / config, "-q")
+    assert code == 0, out
+    assert "complete" in out
+    summary_acc = float(out.split("final:")[1].split("test_acc")[1].split()[0])
+    assert summary_acc > 0.9
