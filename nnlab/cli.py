@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
+import os
+import signal
 from pathlib import Path
 from typing import List, Optional
 
@@ -16,7 +17,7 @@ import typer
 
 from . import __version__
 from .config import Experiment, load_config, split_override
-from .console import TrainingProgress, console, epoch_line, err_console, fmt
+from .console import StudyProgress, TrainingProgress, console, err_console, fmt
 from .errors import NnlabError
 from .store import COMPLETE_STATUSES, find_trial, read_summary, trial_name, write_trial
 
@@ -38,6 +39,9 @@ def handles_errors(func):
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err_console.print("interrupted: no trial in progress was written", markup=False)
+            raise typer.Exit(130) from None
+        except NnlabInterrupted as exc:
+            err_console.print(str(exc), markup=False)
             raise typer.Exit(130) from None
 
     return wrapper
@@ -141,6 +145,100 @@ def _print_summary(summary: dict, trial_dir: Path) -> None:
     for event in summary.get("events", []):
         console.print(f"  [{event['severity']}] {event['message']}", markup=False)
     console.print(f"results: {trial_dir}", markup=False)
+
+
+@app.command()
+@handles_errors
+def sweep(
+    config: Path = typer.Argument(..., help="Experiment YAML file, usually with a sweep: section."),
+    overrides: Optional[List[str]] = typer.Argument(
+        None, help="key=value overrides; key=a,b,c or key=range(0,5) adds a sweep axis (seed=0,1,2 adds replicates)"),
+    workers: int = typer.Option(os.cpu_count() or 1, "--workers", "-w", min=1,
+                                help="Worker processes for --executor local (default: number of cores)."),
+    executor: str = typer.Option("local", "--executor", "-e", help="serial | local | dask"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address or scheduler file."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the trials and their status; run nothing."),
+    force: bool = typer.Option(False, "--force", help="Re-run every trial, even complete ones."),
+    retry: bool = typer.Option(False, "--retry", help="Re-run failed trials too."),
+    results_dir: Path = ResultsOption,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; one line per finished trial."),
+):
+    """Expand a grid of trials and run every one not already complete, in parallel.
+
+    Resumes after a crash or Ctrl-C (finished trials are kept), never runs a trial twice
+    (even with two sweeps on one study), and writes results/<name>/summary.csv.
+
+    Example: nnlab sweep configs/bn_placement.yaml --workers 2
+    Example: nnlab sweep configs/xor.yaml model.activation=relu,tanh seed=range(0,3) --dry-run
+    """
+    from .config import read_yaml
+    from .executors import make_executor
+    from .study import run_study, to_run, trial_status, write_study_files
+    from .sweep import plan as make_plan
+
+    data, lines = read_yaml(config)
+    data.setdefault("name", config.stem)
+    study = make_plan(data, overrides or [], str(config), lines)
+    study_dir = results_dir / study.study
+    if dry_run:
+        _print_plan(study, study_dir)
+        return
+    runner = make_executor(executor, workers, scheduler)
+    todo, skip = to_run(study_dir, study, force, retry)
+    where = {"serial": "in this process", "local": f"on {workers} worker processes",
+             "dask": f"on the Dask cluster at {scheduler}"}[runner.name]
+    console.print(f"nnlab sweep {study.study}: {len(study.trials)} trials ({len(skip)} done, {len(todo)} to run) "
+                  f"{where} -> {study_dir}", markup=False)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    with StudyProgress(len(todo), enabled=not quiet) as bar:
+        try:
+            outcome = run_study(study, study_dir, runner, force, retry, on_done=bar.on_done)
+        except KeyboardInterrupt:
+            done = sum(1 for t in study.trials if trial_status(study_dir, t)[0] in ("complete", "diverged", "failed"))
+            raise NnlabInterrupted(f"interrupted: {done} of {len(study.trials)} trials are finished and kept; "
+                                   f"the ones in flight were discarded. Run the same command to resume.") from None
+    counts = {}
+    for status in outcome.statuses.values():
+        counts[status] = counts.get(status, 0) + 1
+    console.print(f"{len(outcome.ran)} trained, {len(outcome.skipped)} already done"
+                  + (f", {len(outcome.elsewhere)} running in another process" if outcome.elsewhere else "")
+                  + " | " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+                  + f" | summary: {study_dir / 'summary.csv'}", markup=False)
+    if outcome.failed:
+        err_console.print(f"error: {len(outcome.failed)} trial(s) failed: {', '.join(outcome.failed[:3])}"
+                          f"{' ...' if len(outcome.failed) > 3 else ''} (errors in summary.csv; --retry runs them again)",
+                          markup=False)
+        raise typer.Exit(1)
+
+
+class NnlabInterrupted(Exception):
+    pass
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _print_plan(study, study_dir: Path) -> None:
+    from .study import trial_status
+
+    rows = []
+    for i, trial in enumerate(study.trials, 1):
+        status = trial_status(study_dir, trial)[0]
+        rows.append([str(i), trial.id, *[format_cell(trial.values.get(a)) for a in study.axes], status])
+    header = ["#", "trial", *study.axes, "status"]
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    for row in [header] + rows:
+        console.print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip(), markup=False)
+    statuses = [r[-1] for r in rows]
+    todo = sum(s in ("pending", "running") for s in statuses)
+    console.print(f"{len(rows)} trials, {todo} to run, {len(rows) - todo} done (dry run: nothing was run)", markup=False)
+
+
+def format_cell(value) -> str:
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, separators=(",", ":"))
+    return "" if value is None else str(value)
 
 
 @app.command()

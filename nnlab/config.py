@@ -372,6 +372,58 @@ class TrainConfig(Strict):
         return value
 
 
+# ---------------------------------------------------------------- sweep
+
+DISTRIBUTIONS = ("uniform", "log_uniform", "int", "choice")
+
+
+class RandomSearch(Strict):
+    n: int = Field(ge=1)                 # how many points to draw
+    seed: int = Field(0, ge=0)           # the draw is reproducible and independent of trial seeds
+    params: dict[str, Any]               # key.path -> [choices] | {uniform|log_uniform|int: [lo, hi]} | {choice: [...]}
+
+    @field_validator("params")
+    @classmethod
+    def _distributions(cls, params):
+        for key, spec in params.items():
+            if isinstance(spec, list):
+                if not spec:
+                    raise ValueError(f"{key}: an empty list of choices")
+                continue
+            if not isinstance(spec, dict) or len(spec) != 1:
+                raise ValueError(f"{key}: give a list of choices or one of {{{', '.join(DISTRIBUTIONS)}: ...}}")
+            (kind, args), = spec.items()
+            if kind not in DISTRIBUTIONS:
+                raise ValueError(f"{key}: unknown distribution '{kind}'{suggest(kind, DISTRIBUTIONS)}; choose from {', '.join(DISTRIBUTIONS)}")
+            if kind != "choice" and not (isinstance(args, list) and len(args) == 2 and all(isinstance(a, (int, float)) for a in args) and args[0] < args[1]):
+                raise ValueError(f"{key}: {kind} needs [low, high] with low < high, got {args!r}")
+            if kind == "log_uniform" and args[0] <= 0:
+                raise ValueError(f"{key}: log_uniform needs low > 0, got {args[0]}")
+        return params
+
+
+class SweepConfig(Strict):
+    grid: dict[str, list] = {}           # cartesian product over these axes
+    zip: dict[str, list] = {}            # paired axes: i-th values go together (equal lengths)
+    random: RandomSearch | None = None   # n seeded random points
+    seeds: Union[int, list[Annotated[int, Field(ge=0)]], None] = None  # replicates: a list, or n for 0..n-1
+
+    @model_validator(mode="after")
+    def _shapes(self):
+        for key, values in self.grid.items():
+            if not values:
+                raise ValueError(f"grid axis {key} has no values")
+        lengths = {len(v) for v in self.zip.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"zip axes need equal lengths, got {', '.join(f'{k}: {len(v)}' for k, v in self.zip.items())}")
+        if isinstance(self.seeds, int) and self.seeds < 1:
+            raise ValueError(f"seeds: give a list or a count >= 1, got {self.seeds}")
+        return self
+
+    def seed_list(self) -> list[int] | None:
+        return list(range(self.seeds)) if isinstance(self.seeds, int) else self.seeds
+
+
 # ---------------------------------------------------------------- experiment
 
 class Experiment(Strict):
@@ -384,6 +436,7 @@ class Experiment(Strict):
     optimizer: OptimizerConfig = AdamConfig()
     schedule: ScheduleConfig | None = None  # None: constant learning rate
     train: TrainConfig = TrainConfig()
+    sweep: SweepConfig | None = None    # used by `nnlab sweep`; not part of a trial's identity
 
     @field_validator("name")
     @classmethod
@@ -424,7 +477,7 @@ class Experiment(Strict):
 
     def config_hash(self) -> str:
         """Short SHA-256 of everything that changes the numbers (not name or description)."""
-        payload = {k: v for k, v in self.resolved().items() if k not in ("name", "description")}
+        payload = {k: v for k, v in self.resolved().items() if k not in ("name", "description", "sweep")}
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:8]
 
@@ -559,25 +612,29 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
 
 
 def validate(data: dict, source: str = "<config>", lines: dict | None = None,
-             overridden: set[str] | None = None) -> Experiment:
-    """Validate plain data into an Experiment, or raise ConfigError naming the key path."""
+             overridden: dict[str, str] | None = None) -> Experiment:
+    """Validate plain data into an Experiment, or raise ConfigError naming the key path.
+
+    ``overridden`` maps key paths that came from the command line or a sweep axis to a
+    label ('override', 'sweep axis') used in place of a line number."""
     try:
         return Experiment.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_error(exc, data, source, lines or {}, overridden or set())) from None
+        raise ConfigError(_format_error(exc, data, source, lines or {}, overridden or {})) from None
 
 
 def load_config(path: str | Path, overrides: list[str] | tuple = ()) -> Experiment:
     data, lines = read_yaml(path)
     data.setdefault("name", Path(path).stem)
     data = apply_overrides(data, list(overrides))
-    overridden = {split_override(o)[0] for o in overrides}
+    overridden = {split_override(o)[0]: "override" for o in overrides}
     return validate(data, str(path), lines, overridden)
 
 
-def _format_error(exc: ValidationError, data: dict, source: str, lines: dict, overridden: set[str]) -> str:
+def _format_error(exc: ValidationError, data: dict, source: str, lines: dict, overridden: dict[str, str]) -> str:
     errors = exc.errors()
-    first = errors[0]
+    # With unions pydantic reports every branch; the deepest location is the specific one.
+    first = max(errors, key=lambda e: len(e["loc"]))
     path = _user_path(first["loc"], data)
     message = first["msg"]
     if message.startswith("Value error, "):
@@ -589,8 +646,9 @@ def _format_error(exc: ValidationError, data: dict, source: str, lines: dict, ov
     if first["type"] not in ("value_error", "assertion_error") and "input" in first and not isinstance(first["input"], (dict, list)):
         message = f"{message} (got {first['input']!r})"
     where = source
-    if dotted in overridden or any(dotted.startswith(o + ".") for o in overridden):
-        where = f"{source} (override {dotted})"
+    origin = next((o for o in overridden if dotted == o or dotted.startswith(o + ".") or o.startswith(dotted + ".")), None)
+    if origin is not None:
+        where = f"{source} ({overridden[origin]} {origin})"
     else:
         for depth in range(len(path), 0, -1):
             if path[:depth] in lines:

@@ -62,3 +62,42 @@ class TrainingProgress:
         self.progress.update(self.task, metric=metric)
         if self.enabled and (row["epoch"] % self.every == 0 or row["epoch"] == self.epochs):
             self.progress.console.print(epoch_line(row, self.epochs))
+
+
+class StudyProgress:
+    """One bar for the study (trials done / to run, ETA) and a line per finished trial."""
+
+    def __init__(self, total: int, enabled: bool = True):
+        self.total, self.done = total, 0
+        self.progress = Progress(
+            TextColumn("[bold]trials"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("ETA"), TimeRemainingColumn(), console=console, transient=True, disable=not enabled)
+        self.task = self.progress.add_task("trials", total=max(total, 1))
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+    def on_done(self, trial, status: str, summary: dict, folder) -> None:
+        self.done += 1
+        self.progress.advance(self.task)
+        final = summary.get("final") or {}
+        metric = summary.get("metric", "acc")
+        cells = [f"{k} {fmt(final[k])}" for k in (f"val_{metric}", f"test_{metric}") if k in final]
+        if status == "diverged":
+            d = summary["diverged"]
+            cells.append(f"at epoch {d['epoch']} step {d['step']}")
+        if status == "failed":
+            cells.append(str(summary.get("error")))
+        for event in summary.get("events") or []:
+            if event.get("severity") in ("warn", "error"):
+                cells.append(f"[{event['severity']}] {event['type']}")
+        seconds = summary.get("time_s")
+        if seconds is not None:
+            cells.append(f"{seconds:.1f}s")
+        width = len(str(self.total))
+        self.progress.console.print(f"[{self.done:>{width}}/{self.total}] {folder.name}  {status}  " + "  ".join(cells),
+                                    markup=False)

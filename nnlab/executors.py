@@ -1,0 +1,160 @@
+"""Where trials run: in this process, in a pool of local worker processes, or on a Dask
+cluster. Every executor runs the same function, :func:`execute`, on a resolved config and
+hands back the trial's records; only the calling process writes the study.
+
+Interface: ``submit(trial_id, config)``, ``next_done() -> (trial_id, records)`` (blocks),
+``capacity`` (how many trials to keep in flight), ``close()`` and ``terminate()``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import re
+import signal
+from collections import deque
+
+from .config import Experiment
+from .errors import ConfigError
+from .runner import BLAS_THREADS, run_trial
+from .trainer import TrialRecords
+
+
+def execute(config: dict) -> TrialRecords:
+    """Train one resolved config (plain data, so it crosses process and network boundaries)."""
+    return run_trial(Experiment.model_validate(config))
+
+
+def failed_records(config: dict, error: BaseException) -> TrialRecords:
+    """Records for a trial whose worker died or could not run it at all."""
+    records = TrialRecords(config=config)
+    records.summary = {"status": "failed", "error": f"{type(error).__name__}: {error}", "events": []}
+    return records
+
+
+class SerialExecutor:
+    """Runs each trial in this process when its result is asked for."""
+
+    name = "serial"
+    capacity = 1
+
+    def __init__(self):
+        self.pending: deque = deque()
+
+    def submit(self, trial_id: str, config: dict) -> None:
+        self.pending.append((trial_id, config))
+
+    def next_done(self):
+        trial_id, config = self.pending.popleft()
+        return trial_id, execute(config)
+
+    def close(self):
+        pass
+
+    def terminate(self):
+        self.pending.clear()
+
+
+def _worker_init() -> None:
+    # Ctrl-C goes to the parent, which stops the pool; workers just die with it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(BLAS_THREADS)
+
+
+class LocalExecutor:
+    """A pool of long-lived worker processes (forkserver: no fork of a threaded parent),
+    so many short trials do not each pay a process start and imports."""
+
+    name = "local"
+
+    def __init__(self, workers: int):
+        self.capacity = workers
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["nnlab.executors"])
+        self.pool = context.Pool(workers, initializer=_worker_init)
+        self.done: queue.Queue = queue.Queue()
+
+    def submit(self, trial_id: str, config: dict) -> None:
+        self.pool.apply_async(
+            execute, (config,),
+            callback=lambda records: self.done.put((trial_id, records)),
+            error_callback=lambda exc: self.done.put((trial_id, failed_records(config, exc))))
+
+    def next_done(self):
+        return self.done.get()
+
+    def close(self):
+        self.pool.close()
+        self.pool.join()
+
+    def terminate(self):
+        self.pool.terminate()
+        self.pool.join()
+
+
+class DaskExecutor:
+    """Trials run on a Dask distributed cluster; records come back to this client, which
+    alone writes the study (no shared file system needed). ``scheduler`` is an address
+    (tcp://host:8786) or the path of a scheduler file."""
+
+    name = "dask"
+
+    def __init__(self, scheduler: str, connect_timeout: float = 30):
+        try:
+            from distributed import Client, as_completed
+        except ImportError:
+            raise ConfigError("--executor dask needs dask.distributed: pip install 'nnlab[dask]'") from None
+        is_address = "://" in scheduler or re.fullmatch(r"[\w.-]+:\d+", scheduler)
+        try:
+            if is_address:
+                self.client = Client(scheduler, timeout=connect_timeout)
+            else:
+                self.client = Client(scheduler_file=scheduler, timeout=connect_timeout)
+            self.client.wait_for_workers(1, timeout=connect_timeout)
+        except (OSError, TimeoutError) as exc:
+            raise ConfigError(f"cannot reach the Dask scheduler (or any worker) at {scheduler}: {exc}") from None
+        self.as_completed = as_completed()
+        self.futures = {}
+
+    @property
+    def capacity(self) -> int:
+        """One trial per worker thread currently on the cluster (workers may join later)."""
+        return max(sum(self.client.nthreads().values()), 1)
+
+    def submit(self, trial_id: str, config: dict) -> None:
+        future = self.client.submit(execute, config, key=f"nnlab-{trial_id}-{os.getpid()}", pure=False)
+        self.futures[future.key] = (trial_id, config, future)
+        self.as_completed.add(future)
+
+    def next_done(self):
+        future = next(self.as_completed)
+        trial_id, config, _ = self.futures.pop(future.key)
+        try:
+            return trial_id, future.result()
+        except Exception as exc:  # a worker died or the task was lost
+            return trial_id, failed_records(config, exc)
+
+    def close(self):
+        self.client.close()
+
+    def terminate(self):
+        try:
+            self.client.cancel([future for _, _, future in self.futures.values()])
+        finally:
+            self.client.close()
+
+
+def make_executor(kind: str, workers: int, scheduler: str | None):
+    if kind == "dask":
+        if not scheduler:
+            raise ConfigError("--executor dask needs --scheduler tcp://host:8786 (or a scheduler file)")
+        return DaskExecutor(scheduler)
+    if scheduler:
+        raise ConfigError("--scheduler goes with --executor dask")
+    if kind == "serial" or workers == 1:
+        return SerialExecutor()
+    if kind == "local":
+        return LocalExecutor(workers)
+    raise ConfigError(f"unknown executor '{kind}'; choose serial, local or dask")

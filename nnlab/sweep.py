@@ -1,0 +1,155 @@
+"""Planning a study: ``plan(data, overrides)`` -> :class:`Plan`, pure data, no I/O.
+
+A study is the product of its axes, in this order (the last varies fastest):
+grid axes (cartesian), the zip group (paired values), the random draws, and seeds
+(replicates, not a hyperparameter). Axes come from the config's ``sweep:`` section and
+from the command line: ``model.activation=relu,sigmoid`` or ``seed=range(0,5)`` adds an
+axis; a single value is an ordinary override of the base config.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import (Experiment, apply_overrides, parse_yaml_value, set_path, split_override,
+                     split_top_level, validate)
+from .errors import ConfigError
+from .store import trial_name
+
+
+@dataclass(frozen=True)
+class Trial:
+    id: str                   # '<slug of swept values>-<config hash>'
+    values: dict              # swept key path -> value, in axis order (seed last)
+    experiment: Experiment    # fully resolved, sweep section removed
+
+    @property
+    def config_hash(self) -> str:
+        return self.id.rsplit("-", 1)[1]
+
+
+@dataclass
+class Plan:
+    study: str
+    base: dict                # the resolved base config (sweep section included)
+    axes: list[str]           # swept key paths, seed last if replicated
+    trials: list[Trial] = field(default_factory=list)
+
+    def table(self) -> list[dict]:
+        return [{"trial": t.id, **t.values} for t in self.trials]
+
+
+def parse_axis_values(text: str) -> list:
+    """'relu,sigmoid' -> ['relu', 'sigmoid']; 'range(0,5)' -> [0..4]; '[64,32]' stays one value."""
+    text = text.strip()
+    if text.startswith("range(") and text.endswith(")"):
+        try:
+            args = ast.literal_eval(f"({text[6:-1]},)")
+            if not all(isinstance(a, int) for a in args):
+                raise ValueError
+            return list(range(*args))
+        except (ValueError, SyntaxError, TypeError):
+            raise ConfigError(f"cannot read '{text}': write range(stop), range(start, stop) or range(start, stop, step) with integers") from None
+    return [parse_yaml_value(part) for part in split_top_level(text)]
+
+
+def split_axes(overrides: list[str]) -> tuple[list[str], dict[str, list]]:
+    """Separate single-value overrides from sweep axes (comma lists and ranges)."""
+    fixed, axes = [], {}
+    for text in overrides:
+        key, raw = split_override(text)
+        values = parse_axis_values(raw)
+        if len(values) == 1 and not raw.strip().startswith("range("):
+            fixed.append(text)
+        else:
+            if not values:
+                raise ConfigError(f"sweep axis '{text}' has no values")
+            axes[key] = values
+    return fixed, axes
+
+
+def _draw(spec, rng: np.random.Generator):
+    """One value from a random-search spec; floats rounded to 4 significant digits so
+    trial ids stay readable (the rounded value is the one trained with)."""
+    if isinstance(spec, list):
+        return spec[int(rng.integers(len(spec)))]
+    (kind, args), = spec.items()
+    if kind == "choice":
+        return args[int(rng.integers(len(args)))]
+    if kind == "int":
+        return int(rng.integers(args[0], args[1] + 1))
+    if kind == "uniform":
+        value = rng.uniform(args[0], args[1])
+    else:
+        value = math.exp(rng.uniform(math.log(args[0]), math.log(args[1])))
+    return float(f"{value:.4g}")
+
+
+def plan(data: dict, overrides: list[str] | tuple = (), source: str = "<config>", lines: dict | None = None) -> Plan:
+    """Expand a study. ``data`` is the YAML mapping as read; raises ConfigError naming the
+    axis and key path for any trial that would not validate."""
+    fixed, cli_axes = split_axes(list(overrides))
+    base_data = apply_overrides(data, fixed)
+    cli_seeds = cli_axes.pop("seed", None)
+    if cli_axes or cli_seeds is not None:
+        sweep = base_data.get("sweep") or {}
+        if not isinstance(sweep, dict):
+            raise ConfigError(f"{source}: sweep must be a mapping (grid, zip, random, seeds)")
+        sweep = dict(sweep)
+        sweep["grid"] = {**(sweep.get("grid") or {}), **cli_axes}
+        if cli_seeds is not None:
+            sweep["seeds"] = cli_seeds
+        base_data["sweep"] = sweep
+    overridden = {split_override(o)[0]: "override" for o in fixed}
+    overridden.update({key: "sweep axis" for key in cli_axes})
+    if cli_seeds is not None:
+        overridden["sweep.seeds"] = "sweep axis"
+    base = validate(base_data, source, lines, overridden)
+    sweep = base.sweep
+    points: list[list[dict]] = []   # one list of alternatives per axis group
+    axes: list[str] = []
+    if sweep is not None:
+        for key, values in sweep.grid.items():
+            points.append([{key: v} for v in values])
+            axes.append(key)
+        if sweep.zip:
+            n = len(next(iter(sweep.zip.values())))
+            points.append([{key: values[i] for key, values in sweep.zip.items()} for i in range(n)])
+            axes.extend(sweep.zip)
+        if sweep.random is not None:
+            rng = np.random.default_rng(sweep.random.seed)
+            points.append([{key: _draw(spec, rng) for key, spec in sweep.random.params.items()}
+                           for _ in range(sweep.random.n)])
+            axes.extend(sweep.random.params)
+        seeds = sweep.seed_list()
+        if seeds is not None:
+            points.append([{"seed": s} for s in seeds])
+            axes.append("seed")
+    resolved_base = base.resolved()
+    trial_base = {k: v for k, v in resolved_base.items() if k != "sweep"}
+    result = Plan(study=base.name, base=resolved_base, axes=axes)
+    seen = set()
+    for combo in itertools.product(*points) if points else [()]:
+        values = {k: v for part in combo for k, v in part.items()}
+        trial_data = _with_values(trial_base, values)
+        labels = {key: "sweep axis" for key in values}
+        exp = validate(trial_data, f"{source} ({', '.join(f'{k}={v}' for k, v in values.items())})", None, labels)
+        config_hash = exp.config_hash()
+        if config_hash in seen:  # two axis points that resolve to the same config run once
+            continue
+        seen.add(config_hash)
+        result.trials.append(Trial(trial_name(values, config_hash), values, exp))
+    return result
+
+
+def _with_values(base: dict, values: dict) -> dict:
+    data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items()}
+    data = apply_overrides(data, [])  # deep copy
+    for key, value in values.items():
+        set_path(data, key, value)
+    return data
