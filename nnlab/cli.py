@@ -70,11 +70,14 @@ def run(
     results_dir: Path = ResultsOption,
     force: bool = typer.Option(False, "--force", help="Re-run even if this exact config already completed."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or per-epoch lines."),
+    strict: bool = typer.Option(False, "--strict", help="Refuse to train (exit 2) if the doctor finds a warning or error."),
 ):
-    """Train one trial, show progress, write results/<name>/<trial>/ and print a summary.
+    """Train one trial, show progress, write results/<name>/<trial>/ and print a summary
+    with any diagnosis (the doctor's checks come first, before training).
 
     Example: nnlab run configs/mnist.yaml optimizer.lr=0.01 train.epochs=5
     """
+    from .doctor import check
     from .runner import prepare, run_trial
 
     overrides = overrides or []
@@ -94,6 +97,8 @@ def run(
             _print_summary(summary, existing)
             return
     trainer = prepare(exp)
+    findings = check(trainer)
+    _print_findings(findings, strict)
     x_train = trainer.splits["train"][0]
     batch = len(x_train) if exp.train.batch_size == "full" else min(exp.train.batch_size, len(x_train))
     steps_per_epoch = -(-len(x_train) // batch)
@@ -102,11 +107,21 @@ def run(
                   f"{exp.optimizer.name} lr={exp.optimizer.lr}, batch {exp.train.batch_size}, "
                   f"{exp.train.epochs} epochs, seed {exp.seed}", markup=False)
     with TrainingProgress(exp.train.epochs, steps_per_epoch, enabled=not quiet) as bar:
-        records = run_trial(exp, trainer, on_step=bar.on_step, on_epoch=bar.on_epoch)
+        records = run_trial(exp, trainer, on_step=bar.on_step, on_epoch=bar.on_epoch, doctor_events=findings)
     trial_dir = write_trial(existing if existing else study_dir / name, records)
     _print_summary(records.summary, trial_dir)
     if records.summary["status"] == "failed":
         raise typer.Exit(1)
+
+
+def _print_findings(findings: list[dict], strict: bool, label: str = "doctor") -> None:
+    """Print the doctor's warnings and errors; with --strict refuse to go on."""
+    serious = [f for f in findings if f["severity"] in ("warn", "error")]
+    for finding in serious:
+        console.print(f"{label}: [{finding['severity']}] {finding['type']}: {finding['message']}", markup=False)
+    if strict and serious:
+        from .errors import ConfigError
+        raise ConfigError(f"--strict: the doctor found {len(serious)} problem(s) (listed above); nothing was trained")
 
 
 def _lookup(data: dict, dotted: str):
@@ -142,8 +157,11 @@ def _print_summary(summary: dict, trial_dir: Path) -> None:
     if summary.get("test_after_restore"):
         cells = "  ".join(f"{k} {fmt(v)}" for k, v in summary["test_after_restore"].items())
         console.print(f"  restored best weights: {cells}", markup=False)
-    for event in summary.get("events", []):
-        console.print(f"  [{event['severity']}] {event['message']}", markup=False)
+    events = [e for e in summary.get("events", []) if e.get("where", {}).get("stage") != "before training"]
+    if events:
+        console.print("diagnosis:", markup=False)
+    for event in events:
+        console.print(f"  [{event['severity']}] {event['type']}: {event['message']}", markup=False)
     console.print(f"results: {trial_dir}", markup=False)
 
 
@@ -162,6 +180,7 @@ def sweep(
     retry: bool = typer.Option(False, "--retry", help="Re-run failed trials too."),
     results_dir: Path = ResultsOption,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; one line per finished trial."),
+    strict: bool = typer.Option(False, "--strict", help="Refuse to run (exit 2) if the doctor flags any trial."),
 ):
     """Expand a grid of trials and run every one not already complete, in parallel.
 
@@ -183,6 +202,7 @@ def sweep(
     if dry_run:
         _print_plan(study, study_dir)
         return
+    _print_study_findings(study, strict)
     runner = make_executor(executor, workers, scheduler)
     todo, skip = to_run(study_dir, study, force, retry)
     where = {"serial": "in this process", "local": f"on {workers} worker processes",
@@ -209,6 +229,20 @@ def sweep(
                           f"{' ...' if len(outcome.failed) > 3 else ''} (errors in summary.csv; --retry runs them again)",
                           markup=False)
         raise typer.Exit(1)
+
+
+def _print_study_findings(study, strict: bool) -> None:
+    """The doctor's static checks on every trial, one line per distinct finding."""
+    from .doctor import study_checks
+
+    found = study_checks(study)
+    serious = [(f, trials) for f, trials in found if f["severity"] in ("warn", "error")]
+    for finding, trials in serious:
+        which = "all trials" if len(trials) == len(study.trials) else f"{len(trials)} trial(s), e.g. {trials[0]}"
+        console.print(f"doctor: [{finding['severity']}] {finding['type']} in {which}: {finding['message']}", markup=False)
+    if strict and serious:
+        from .errors import ConfigError
+        raise ConfigError(f"--strict: the doctor flagged {len(serious)} problem(s) (listed above); nothing was run")
 
 
 class NnlabInterrupted(Exception):
@@ -239,6 +273,36 @@ def format_cell(value) -> str:
     if isinstance(value, (list, dict)):
         return json.dumps(value, separators=(",", ":"))
     return "" if value is None else str(value)
+
+
+@app.command()
+@handles_errors
+def doctor(
+    config: Path = typer.Argument(..., help="Experiment YAML file."),
+    overrides: Optional[List[str]] = typer.Argument(None, help="key.path=value overrides"),
+    as_json: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
+):
+    """Check a config for known mistakes before training, each with its reason.
+
+    Loads the data and runs one forward pass of the initialised model on a probe set;
+    trains nothing. Exit 0 when clean, 1 when it found warnings or errors.
+
+    Example: nnlab doctor configs/mnist.yaml model.output=relu
+    """
+    from .doctor import check
+    from .runner import prepare
+
+    exp = load_config(config, overrides or [])
+    findings = check(prepare(exp))
+    if as_json:
+        console.print_json(json.dumps(findings))
+    else:
+        for finding in findings:
+            console.print(f"[{finding['severity']}] {finding['type']}: {finding['message']}", markup=False)
+        serious = sum(f["severity"] in ("warn", "error") for f in findings)
+        console.print(f"{serious} problem(s) found" if serious else "no problems found", markup=False)
+    if any(f["severity"] in ("warn", "error") for f in findings):
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -363,6 +363,7 @@ class TrainConfig(Strict):
     shuffle: bool = True                # reshuffle every epoch (from the trial's shuffle stream)
     dtype: Literal["float32", "float64"] = "float32"  # float32 is twice as fast; float64 for checks
     early_stopping: EarlyStopping | None = None
+    unit_stats: bool = True             # per-layer statistics for diagnosis (dead, saturated, duplicate units, gradients)
 
     @field_validator("batch_size")
     @classmethod

@@ -31,13 +31,20 @@ def prepare(exp: Experiment, download: bool = True) -> Trainer:
         return Trainer(exp, download=download)
 
 
-def run_trial(exp: Experiment, trainer: Trainer | None = None, on_step=None, on_epoch=None) -> TrialRecords:
-    """Train ``exp``; a diverged run is a result, an exception is recorded as ``failed``."""
+def run_trial(exp: Experiment, trainer: Trainer | None = None, on_step=None, on_epoch=None,
+              doctor_events: list | None = None) -> TrialRecords:
+    """Train ``exp``; a diverged run is a result, an exception is recorded as ``failed``.
+
+    The doctor's checks (before training) lead the trial's events, then the diagnosis."""
+    from .doctor import check
     # Overflow on the way to NaN is expected and detected explicitly: no numpy warnings.
     with threadpool_limits(BLAS_THREADS), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
             trainer = trainer or Trainer(exp)
+            if doctor_events is None:
+                doctor_events = check(trainer)
             records = trainer.fit(on_step=on_step, on_epoch=on_epoch)
+            records.summary["events"] = doctor_events + records.summary["events"]
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # a failed trial is recorded, the sweep goes on

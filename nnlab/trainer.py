@@ -16,15 +16,19 @@ from typing import Callable
 import numpy as np
 
 from .config import Experiment
+from .diagnose import Context, diagnose
 from .data import Dataset, load_dataset
 from .errors import DivergedError
 from .nn.losses import make_loss
 from .nn.model import Sequential, build_model, output_activation
 from .nn.optim import make_optimizer
+from .nn.layers import Dense
 from .nn.schedules import SCHEDULES, constant
+from .stats import describe_layer, probe_indices, probe_stats
 
 STREAMS = ("init", "split", "shuffle", "dropout", "probe")
 EVAL_CHUNK = 8192  # rows per evaluation forward pass: bounded memory, few Python iterations
+UPDATE_RATIO_EVERY = 10  # sample ||dW|| / ||W|| on step 1 and every 10th step: a copy of W costs
 
 
 def spawn_streams(seed: int) -> dict[str, np.random.Generator]:
@@ -42,6 +46,7 @@ class TrialRecords:
     steps: list[dict] = field(default_factory=list)     # one row per optimizer step
     summary: dict = field(default_factory=dict)
     weights: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # init / final / best
+    after_first_step: dict = field(default_factory=dict)  # probe statistics after optimizer step 1
 
 
 class Trainer:
@@ -62,6 +67,13 @@ class Trainer:
         self.base_lr = exp.optimizer.lr
         self.splits = {split: (x.astype(self.dtype), self._targets(y)) for split, x, y in self.data.splits()}
         self.labels = {split: y for split, _, y in self.data.splits()}
+        self.unit_stats = exp.train.unit_stats
+        probe = probe_indices(len(self.splits["train"][0]), self.streams["probe"])
+        self.probe, self.probe_targets = self.splits["train"][0][probe], self.splits["train"][1][probe]
+        self.dense_indices = [i for i, layer in enumerate(self.model.layers) if isinstance(layer, Dense)]
+        self._epoch_grad_sq: dict[int, float] = {}
+        self._epoch_steps = 0
+        self._ratios: dict[int, list[float]] = {}
 
     # ------------------------------------------------------------ setup helpers
 
@@ -126,21 +138,46 @@ class Trainer:
             row.update(self.evaluate(split))
         row["lr"] = lr
         row["grad_norm"] = grad_norm
+        if self.unit_stats:
+            for i in self.dense_indices:
+                # root-mean-square over the epoch's steps of the layer's ||dW||
+                row[f"grad_norm/{i}"] = (math.sqrt(self._epoch_grad_sq[i] / self._epoch_steps)
+                                         if self._epoch_steps else None)
+                ratios = self._ratios.get(i)
+                row[f"update_ratio/{i}"] = float(np.mean(ratios)) if ratios else None
+            row.update(probe_stats(self.model, self.probe))
+        self._epoch_grad_sq, self._epoch_steps, self._ratios = {}, 0, {}
         return row
 
     # ------------------------------------------------------------ training
 
-    def train_step(self, xb: np.ndarray, tb: np.ndarray) -> tuple[float, float]:
-        """One optimizer step; returns (mini-batch loss before the update, global grad norm)."""
+    def train_step(self, xb: np.ndarray, tb: np.ndarray, sample_ratio: bool = False) -> tuple[float, float]:
+        """One optimizer step; returns (mini-batch loss before the update, global grad norm).
+
+        Per-layer gradient norms come free from the global norm's per-parameter terms; the
+        update/weight norm ratio is measured only when ``sample_ratio`` (it needs a copy of W)."""
         stop = -1 if self.fused else None
         out, caches = self.model.forward(xb, training=True, rng=self.streams["dropout"], stop=stop)
         loss, cache = self.loss.forward(out, tb)
         self.model.backward(self.loss.backward(cache), caches)
         grads = self.model.grads
-        grad_norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
+        squares = {key: float(np.vdot(g, g)) for key, g in grads.items()}
+        grad_norm = math.sqrt(sum(squares.values()))
         if not (math.isfinite(loss) and math.isfinite(grad_norm)):
             return loss, grad_norm
+        if self.unit_stats:
+            self._epoch_steps += 1
+            for i in self.dense_indices:
+                self._epoch_grad_sq[i] = self._epoch_grad_sq.get(i, 0.0) + squares[f"{i}.W"]
+        before = ({i: self.model.layers[i].params["W"].copy() for i in self.dense_indices}
+                  if sample_ratio and self.unit_stats else None)
         self.optimizer.step(self.model.params, grads)
+        if before:
+            for i, w_old in before.items():
+                w = self.model.layers[i].params["W"]
+                norm = float(np.linalg.norm(w_old))
+                if norm > 0:
+                    self._ratios.setdefault(i, []).append(float(np.linalg.norm(w - w_old)) / norm)
         return loss, grad_norm
 
     def fit(self, on_step: Callable | None = None, on_epoch: Callable | None = None) -> TrialRecords:
@@ -168,8 +205,11 @@ class Trainer:
             norms = []
             for b in range(steps_per_epoch):
                 idx = order[b * batch:(b + 1) * batch]
-                loss, grad_norm = self.train_step(x_train[idx], t_train[idx])
+                sample = step == 0 or (step + 1) % UPDATE_RATIO_EVERY == 0
+                loss, grad_norm = self.train_step(x_train[idx], t_train[idx], sample_ratio=sample)
                 step += 1
+                if step == 1 and self.unit_stats:
+                    records.after_first_step = probe_stats(self.model, self.probe)
                 records.steps.append({"step": step, "epoch": epoch, "loss": loss, "lr": lr, "grad_norm": grad_norm})
                 if not (math.isfinite(loss) and math.isfinite(grad_norm)):
                     what = "loss" if not math.isfinite(loss) else "gradient"
@@ -225,7 +265,35 @@ class Trainer:
         if stopper and stopper.config.restore_best and "test" in self.splits and stopper.best_state is not None:
             summary["test_after_restore"] = self.evaluate("test")
         summary["metric"] = kind_metric
+        if records.after_first_step:
+            summary["after_first_step"] = records.after_first_step
+        try:
+            summary["events"] = diagnose(records.metrics, records.steps, self.context(),
+                                         records.after_first_step, summary["diverged"])
+        except Exception as exc:  # a detector's bug must never cost the user a trained trial
+            summary["events"] = [{"type": "diagnosis_error", "severity": "warn", "where": {}, "evidence": {},
+                                  "message": f"The diagnosis itself failed ({type(exc).__name__}: {exc}); the "
+                                             f"trial's numbers are unaffected. Please report this."}]
         return summary
+
+    def context(self) -> Context:
+        """Facts about this trial that the detectors need besides its curves."""
+        exp, data = self.exp, self.data
+        ctx = Context(kind=data.kind, n_classes=data.n_classes, loss=exp.loss.name, loss_reads=self.loss.reads,
+                      lr=exp.optimizer.lr, optimizer=exp.optimizer.name, init=exp.model.init, epochs=exp.train.epochs)
+        if data.kind == "classification":
+            shares = np.bincount(data.y_train, minlength=data.n_classes) / len(data.y_train)
+            nonzero = shares[shares > 0]
+            ctx.h_prior = float(-np.sum(nonzero * np.log(nonzero)))
+            ctx.majority_share = float(shares.max())
+        else:
+            ctx.target_var = float(np.mean(np.var(data.y_train, axis=0)))
+        for i, layer in enumerate(self.model.layers):
+            ctx.layers[i] = describe_layer(self.model, i)
+            if isinstance(layer, Dense):
+                ctx.layer_units[i] = layer.units
+                ctx.layer_sizes[i] = layer.params["W"].size
+        return ctx
 
 
 def _public(row: dict) -> dict:

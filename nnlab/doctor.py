@@ -1,0 +1,209 @@
+"""Checks before training: known mistakes in a config, each explained in a sentence.
+
+``static_checks(exp, facts)`` needs only the config and a few facts about the data, so a
+sweep can check every trial cheaply; ``init_checks(trainer)`` runs one forward pass of the
+initialised model on the probe set (exploding, collapsing, saturated or dead activations
+and the initial loss). Events have the same shape as the diagnosis's, with
+``where: {"stage": "before training"}``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import Experiment
+from .data import Dataset
+from .diagnose import INIT_ERROR, INIT_WARN, SEVERITY_ORDER, UNIT_ERROR, UNIT_WARN
+from .stats import probe_stats
+
+BEFORE = {"stage": "before training"}
+# Usual learning-rate ranges; outside by this factor the step is likely too small or too large.
+# Adam >= 0.03 and SGD >= 1 gave spiky runs with 37-80% dead ReLUs in calibration (DIAGNOSIS.md).
+LR_RANGES = {"sgd": (1e-4, 0.5), "momentum": (1e-4, 0.3), "nesterov": (1e-4, 0.3), "adam": (1e-5, 0.01),
+             "adamw": (1e-5, 0.01), "rmsprop": (1e-5, 0.01), "adagrad": (1e-4, 0.1)}
+LR_SLACK = 2.0
+OUTPUT_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, math.inf)}
+INPUT_SCALE = 10.0        # |x| beyond this into sigmoid/tanh saturates them from the first layer
+EXPLODE_STD, COLLAPSE_STD = 1e3, 1e-3
+
+
+@dataclass
+class DataFacts:
+    kind: str
+    n_classes: int | None
+    n_train: int
+    input_absmax: float
+    y_train: np.ndarray
+
+    @classmethod
+    def of(cls, data: Dataset) -> "DataFacts":
+        return cls(data.kind, data.n_classes, len(data.x_train), float(np.max(np.abs(data.x_train))), data.y_train)
+
+
+def _event(type_, severity, message, **evidence) -> dict:
+    return {"type": type_, "severity": severity, "where": dict(BEFORE), "evidence": evidence, "message": message}
+
+
+def _activations(exp: Experiment) -> tuple[list[str], str]:
+    """Hidden activation names in order, and the output activation."""
+    if exp.model.layers is None:
+        return [exp.model.activation.split("(")[0]] * len(exp.model.hidden), exp.model.output.split("(")[0]
+    names = [layer.activation.split("(")[0] for layer in exp.model.layers if layer.type == "activation"]
+    last_is_activation = exp.model.layers[-1].type == "activation"
+    output = names[-1] if last_is_activation else "linear"
+    return (names[:-1] if last_is_activation else names), output
+
+
+def _inits(exp: Experiment) -> list[str]:
+    if exp.model.layers is None:
+        return [exp.model.init] * (len(exp.model.hidden) + 1)
+    return [layer.init or exp.model.init for layer in exp.model.layers if layer.type == "dense"]
+
+
+def _has_batchnorm(exp: Experiment) -> bool:
+    if exp.model.layers is None:
+        return exp.model.batchnorm != "none" and bool(exp.model.hidden)
+    return any(layer.type == "batchnorm" for layer in exp.model.layers)
+
+
+def static_checks(exp: Experiment, facts: DataFacts) -> list[dict]:
+    events = []
+    hidden, output = _activations(exp)
+    loss = exp.loss.name
+    if loss == "cross_entropy" and output == "sigmoid" and (facts.n_classes or 0) > 2:
+        events.append(_event("sigmoid_output_with_cross_entropy", "error",
+                             f"Sigmoid outputs trained with categorical cross-entropy on {facts.n_classes} classes: the "
+                             f"loss only pushes the true class's output up, so every output drifts to 1 and accuracy "
+                             f"stays near chance. Use output: softmax.", output=output, classes=facts.n_classes))
+    elif loss == "cross_entropy" and output not in ("softmax", "linear"):
+        events.append(_event("output_activation_with_cross_entropy", "warn",
+                             f"The {output} output layer feeds softmax cross-entropy: the logits pass through {output} "
+                             f"first ({'negatives clamp to 0, so some classes can never win' if output == 'relu' else 'their range is squeezed'}). "
+                             f"Use output: softmax (or linear).", output=output))
+    if facts.kind == "regression" and output in OUTPUT_RANGES:
+        lo, hi = OUTPUT_RANGES[output]
+        y = facts.y_train
+        floor = float(np.mean((y - np.clip(y, lo, hi)) ** 2))
+        var = float(np.mean(np.var(y, axis=0)))
+        if floor > 0.01 * var:
+            severity = "error" if floor >= var else "warn"
+            events.append(_event("bounded_output_for_targets", severity,
+                                 f"A {output} output can only produce values in [{lo:g}, {hi:g}] but the targets span "
+                                 f"[{float(y.min()):.3g}, {float(y.max()):.3g}]: the squared error cannot fall below "
+                                 f"{floor:.3g}, which is {floor / var:.0%} of Var(y) = {var:.3g}"
+                                 f"{' (worse than predicting the mean)' if floor >= var else ''}. Use output: linear.",
+                                 output=output, error_floor=floor, target_variance=var))
+    inits = _inits(exp)
+    symmetric = [name for name in inits[:-1] if name.split("(")[0] in ("zeros", "constant")]
+    if symmetric:
+        events.append(_event("symmetric_init", "error",
+                             f"{symmetric[0]} init with hidden layers: every unit of a layer starts identical, gets the "
+                             f"same gradient and stays identical, so a layer acts as one unit"
+                             f"{' (and zero ReLU inputs are dead)' if 'relu' in hidden else ''}. Use he_normal (ReLU) "
+                             f"or glorot_uniform (tanh, sigmoid).", init=symmetric[0]))
+    if hidden and hidden[0] in ("sigmoid", "tanh") and facts.input_absmax > INPUT_SCALE:
+        events.append(_event("unscaled_inputs", "warn",
+                             f"Inputs reach |x| = {facts.input_absmax:.4g} and feed {hidden[0]} units: their "
+                             f"pre-activations start far in the flat tails, so they saturate and learn slowly. Use "
+                             f"data.normalize: scale or standard.", input_absmax=facts.input_absmax))
+    if _has_batchnorm(exp):
+        batch = facts.n_train if exp.train.batch_size == "full" else exp.train.batch_size
+        if batch == 1:
+            events.append(_event("batchnorm_batch_size_1", "error",
+                                 "BatchNorm with batch_size 1: one example has no batch variance to normalise by "
+                                 "(PyTorch refuses it too). Use batch_size >= 16, or no batchnorm.", batch_size=batch))
+        elif facts.n_train % batch == 1:
+            events.append(_event("batchnorm_last_batch_1", "error",
+                                 f"{facts.n_train} training examples in batches of {batch} leave a last batch of 1 "
+                                 f"example, which BatchNorm cannot train on; change batch_size.",
+                                 n_train=facts.n_train, batch_size=batch))
+    low, high = LR_RANGES[exp.optimizer.name]
+    lr = exp.optimizer.lr
+    if lr > high * LR_SLACK or lr < low / LR_SLACK:
+        direction = "high" if lr > high else "low"
+        events.append(_event("learning_rate_range", "warn",
+                             f"lr={lr:g} is far {'above' if direction == 'high' else 'below'} the usual range for "
+                             f"{exp.optimizer.name} ({low:g} to {high:g}): expect "
+                             f"{'spiky or diverging loss and dead ReLUs' if direction == 'high' else 'very slow progress'}.",
+                             lr=lr, usual_low=low, usual_high=high))
+    return events
+
+
+def init_checks(trainer) -> list[dict]:
+    """One forward pass of the initialised model over the probe set."""
+    events = []
+    stats = probe_stats(trainer.model, trainer.probe)
+    ctx = trainer.context()
+    stds = [(int(k.split("/")[1]), v) for k, v in stats.items() if k.startswith("act_std/")]
+    if stds:
+        deepest_index, deepest = stds[-1]
+        if deepest > EXPLODE_STD:
+            events.append(_event("exploding_activations", "error",
+                                 f"At init the activations grow layer by layer to std {deepest:.3g} in "
+                                 f"{ctx.layers[deepest_index]}: the weights are too large for this depth "
+                                 f"({trainer.exp.model.init}). Use he_normal (ReLU) or glorot_uniform (tanh).",
+                                 std_by_layer={i: v for i, v in stds}))
+        elif 0 < deepest < COLLAPSE_STD or (deepest == 0 and not _inits_symmetric(trainer.exp)):
+            events.append(_event("collapsing_activations", "warn",
+                                 f"At init the activations shrink layer by layer to std {deepest:.3g} in "
+                                 f"{ctx.layers[deepest_index]}: the weights are too small for this depth "
+                                 f"({trainer.exp.model.init}), so the signal (and the gradient) fades.",
+                                 std_by_layer={i: v for i, v in stds}))
+    for prefix, type_, what, advice in (
+            ("sat_frac/", "saturated_at_init", "of the activations {where} are saturated",
+             "their gradient is ~0 from the first step. Use glorot_uniform or smaller inputs."),
+            ("dead_frac/", "dead_at_init", "of the ReLUs {where} are never active on the probe",
+             "they get no gradient. Check the init scale and the bias.")):
+        if type_ == "dead_at_init" and _inits_symmetric(trainer.exp):
+            continue  # symmetric_init already explains it
+        flagged = {int(k.split("/")[1]): v for k, v in stats.items() if k.startswith(prefix) and v >= UNIT_WARN}
+        if flagged:
+            worst = max(flagged, key=flagged.get)
+            where = (f"in {ctx.layers[worst]}" if len(flagged) == 1 else
+                     f"in {ctx.layers[worst]} ({len(flagged)} layers at >= {UNIT_WARN:.0%})")
+            events.append(_event(type_, "error" if flagged[worst] >= UNIT_ERROR else "warn",
+                                 f"At init {100 * flagged[worst]:.0f}% {what.format(where=where)}: {advice}",
+                                 layers=flagged))
+    if ctx.kind == "classification" and trainer.exp.loss.name == "cross_entropy" and trainer.loss.reads == "logits":
+        out, _ = trainer.model.forward(trainer.probe, stop=-1 if trainer.fused else None)
+        loss, _ = trainer.eval_loss.forward(out, trainer.probe_targets)
+        excess = loss - math.log(ctx.n_classes)
+        if excess > INIT_WARN:
+            events.append(_event("init_loss", "error" if excess > INIT_ERROR else "warn",
+                                 f"The loss at init is {loss:.3f}, {excess:.2f} above ln {ctx.n_classes} = "
+                                 f"{math.log(ctx.n_classes):.3f}: the logits start large and confident. Use a smaller "
+                                 f"init ({trainer.exp.model.init} now).", initial_loss=loss))
+    return events
+
+
+def _inits_symmetric(exp: Experiment) -> bool:
+    return any(name.split("(")[0] in ("zeros", "constant") for name in _inits(exp))
+
+
+def check(trainer) -> list[dict]:
+    """Everything `nnlab doctor` reports for a prepared trainer, errors first."""
+    events = static_checks(trainer.exp, DataFacts.of(trainer.data)) + init_checks(trainer)
+    return sorted(events, key=lambda e: SEVERITY_ORDER[e["severity"]])
+
+
+def study_checks(plan) -> list[tuple[dict, list[str]]]:
+    """Static checks for every trial of a plan, grouped: [(finding, [trial ids])].
+
+    The data is loaded once per distinct data section (for facts such as the input scale)."""
+    import json as _json
+
+    from .data import load_dataset
+
+    facts_by_data: dict[str, DataFacts] = {}
+    grouped: dict[tuple, tuple[dict, list[str]]] = {}
+    for trial in plan.trials:
+        key = _json.dumps(trial.experiment.data.model_dump(mode="json"), sort_keys=True)
+        if key not in facts_by_data:
+            facts_by_data[key] = DataFacts.of(load_dataset(trial.experiment.data, np.random.default_rng(0)))
+        for finding in static_checks(trial.experiment, facts_by_data[key]):
+            group = (finding["type"], finding["message"])
+            grouped.setdefault(group, (finding, []))[1].append(trial.id)
+    return sorted(grouped.values(), key=lambda item: SEVERITY_ORDER[item[0]["severity"]])
