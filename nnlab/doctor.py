@@ -26,8 +26,11 @@ LR_RANGES = {"sgd": (1e-4, 0.5), "momentum": (1e-4, 0.3), "nesterov": (1e-4, 0.3
              "adamw": (1e-5, 0.01), "rmsprop": (1e-5, 0.01), "adagrad": (1e-4, 0.1)}
 LR_SLACK = 2.0
 OUTPUT_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, math.inf)}
-INPUT_SCALE = 10.0        # |x| beyond this into sigmoid/tanh saturates them from the first layer
+INPUT_SCALE = 5.0         # |x| beyond this (far from unit scale) into sigmoid/tanh saturates the first layer
 EXPLODE_STD, COLLAPSE_STD = 1e3, 1e-3
+NONNEGATIVE_HINT = ("The inputs are all non-negative, so with a zero bias a first-layer unit whose weights are "
+                    "all negative never fires (likely with few input features); data.normalize: standard centres "
+                    "the inputs.")
 
 
 @dataclass
@@ -37,10 +40,12 @@ class DataFacts:
     n_train: int
     input_absmax: float
     y_train: np.ndarray
+    input_min: float = -1.0
 
     @classmethod
     def of(cls, data: Dataset) -> "DataFacts":
-        return cls(data.kind, data.n_classes, len(data.x_train), float(np.max(np.abs(data.x_train))), data.y_train)
+        return cls(data.kind, data.n_classes, len(data.x_train), float(np.max(np.abs(data.x_train))), data.y_train,
+                   float(np.min(data.x_train)))
 
 
 def _event(type_, severity, message, **evidence) -> dict:
@@ -156,7 +161,8 @@ def init_checks(trainer) -> list[dict]:
             ("sat_frac/", "saturated_at_init", "of the activations {where} are saturated",
              "their gradient is ~0 from the first step. Use glorot_uniform or smaller inputs."),
             ("dead_frac/", "dead_at_init", "of the ReLUs {where} are never active on the probe",
-             "they get no gradient. Check the init scale and the bias.")):
+             "they get no gradient. " + (NONNEGATIVE_HINT if ctx.inputs_nonnegative else
+                                         "Check the init scale and the bias."))):
         if type_ == "dead_at_init" and _inits_symmetric(trainer.exp):
             continue  # symmetric_init already explains it
         flagged = {int(k.split("/")[1]): v for k, v in stats.items() if k.startswith(prefix) and v >= UNIT_WARN}

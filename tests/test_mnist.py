@@ -22,6 +22,9 @@ def test_default_config_reaches_98_percent(cli, tmp_path):
     assert summary["data"] == {"name": "mnist", "kind": "classification", "classes": 10,
                                "n_train": 54000, "n_val": 6000, "n_test": 10000}
     assert summary["final"]["test_acc"] >= 0.98
+    # a healthy baseline: the diagnosis raises no warning or error
+    assert [e["type"] for e in summary["events"] if e["severity"] in ("warn", "error")] == []
+    assert {"dead_frac/1", "grad_norm/0", "update_ratio/0", "distinct/0"} <= set(summary["final"])
     # before training a He-initialised net predicts near-uniformly: loss close to ln 10
     first = (trial / "metrics.csv").read_text().splitlines()[1].split(",")
     assert abs(float(first[2]) - math.log(10)) < 0.3

@@ -1,0 +1,88 @@
+"""`nnlab doctor` and the checks run/sweep print before training."""
+
+import pytest
+import yaml
+
+from conftest import ROOT, write
+from nnlab.config import apply_overrides, validate
+from nnlab.doctor import check
+from nnlab.runner import prepare
+
+SPIRALS = yaml.safe_load((ROOT / "configs" / "spirals.yaml").read_text())
+
+
+def findings(*overrides):
+    return {f["type"]: f for f in check(prepare(validate(apply_overrides(SPIRALS, list(overrides)))))}
+
+
+@pytest.mark.parametrize("overrides, expected, severity", [
+    pytest.param(["model.output=relu"], "output_activation_with_cross_entropy", "warn", id="relu-output-with-ce"),
+    pytest.param(["model.output=sigmoid"], "sigmoid_output_with_cross_entropy", "error", id="sigmoid-output-with-ce"),
+    pytest.param(["data.name=regression", "loss=mse", "model.output=sigmoid"], "bounded_output_for_targets", "warn",
+                 id="sigmoid-output-for-unbounded-targets"),
+    pytest.param(["model.init=zeros"], "symmetric_init", "error", id="zero-init"),
+    pytest.param(["model.init=constant(0.1)"], "symmetric_init", "error", id="constant-init"),
+    pytest.param(["model.activation=tanh", "data.normalize=none", "data.name=blobs"], "unscaled_inputs", "warn",
+                 id="unscaled-inputs-into-tanh"),
+    pytest.param(["model.batchnorm=before", "train.batch_size=1"], "batchnorm_batch_size_1", "error", id="bn-batch-1"),
+    pytest.param(["model.batchnorm=before", "train.batch_size=539"], "batchnorm_last_batch_1", "error", id="bn-last-batch-1"),
+    pytest.param(["optimizer.lr=0.5"], "learning_rate_range", "warn", id="adam-lr-too-high"),
+    pytest.param(["optimizer.name=sgd", "optimizer.lr=1e-6"], "learning_rate_range", "warn", id="sgd-lr-too-low"),
+    pytest.param(["model.init=normal(std=1.0)", "model.hidden=[500,500,500,500,500,500,500,500,500,500]"],
+                 "exploding_activations", "error", id="relu-normal-init-explodes"),
+    pytest.param(["model.init=normal(std=0.01)", "model.activation=tanh", "model.hidden=[500,500,500,500,500]"],
+                 "collapsing_activations", "warn", id="tiny-init-collapses"),
+    pytest.param(["model.init=normal(std=1.0)", "model.activation=tanh", "model.hidden=[500,500,500]"],
+                 "saturated_at_init", "error", id="tanh-normal-init-saturates"),
+])
+def test_each_check_fires(overrides, expected, severity):
+    found = findings(*overrides)
+    assert expected in found, list(found)
+    assert found[expected]["severity"] == severity
+    assert found[expected]["where"] == {"stage": "before training"}
+
+
+def test_bounded_output_reports_the_error_floor():
+    finding = findings("data.name=regression", "loss=mse", "model.output=sigmoid")["bounded_output_for_targets"]
+    assert 0 < finding["evidence"]["error_floor"] < finding["evidence"]["target_variance"]
+    assert "cannot fall below" in finding["message"]
+
+
+def test_clean_configs_pass():
+    assert findings() == {}
+    assert findings("model.activation=tanh", "model.init=glorot_uniform") == {}
+
+
+def test_doctor_command_exit_codes(cli):
+    code, out, _ = cli("doctor", ROOT / "configs" / "xor.yaml")
+    assert code == 0 and "no problems found" in out
+    code, out, _ = cli("doctor", ROOT / "configs" / "xor.yaml", "model.init=zeros", "model.output=relu")
+    assert code == 1 and "[error] symmetric_init" in out and "[warn] output_activation_with_cross_entropy" in out
+    assert "2 problem(s) found" in out
+
+
+def test_doctor_json(cli):
+    import json
+
+    code, out, _ = cli("doctor", ROOT / "configs" / "xor.yaml", "model.init=zeros", "--json")
+    assert code == 1 and json.loads(out)[0]["type"] == "symmetric_init"
+
+
+def test_run_prints_findings_then_trains_and_strict_refuses(cli, tmp_path):
+    config = ROOT / "configs" / "xor.yaml"
+    code, out, _ = cli("run", config, "model.init=zeros", "train.epochs=5", "-q")
+    assert code == 0
+    assert out.index("doctor: [error] symmetric_init") < out.index("complete:")
+    assert "diagnosis:" in out and "duplicate_units" in out
+    code, _, err = cli("run", config, "model.init=zeros", "train.epochs=5", "-q", "--strict", "-o", "strict")
+    assert code == 2 and "--strict" in err
+    assert not (tmp_path / "strict").exists()
+
+
+def test_sweep_groups_findings_by_trial_and_strict_refuses(cli, tmp_path):
+    config = ROOT / "configs" / "xor.yaml"
+    code, out, _ = cli("sweep", config, "model.init=zeros,glorot_uniform", "train.epochs=3", "-e", "serial", "-q")
+    assert code == 0
+    assert "doctor: [error] symmetric_init in 1 trial(s), e.g. init=zeros-" in out
+    code, _, err = cli("sweep", config, "model.init=zeros,glorot_uniform", "-q", "--strict", "-o", "strict")
+    assert code == 2 and not (tmp_path / "strict").exists()
