@@ -271,12 +271,9 @@ class AdamConfig(Strict):
     weight_decay: float = Field(0.0, ge=0)
 
 
-class AdamWConfig(Strict):
+class AdamWConfig(AdamConfig):
     name: Literal["adamw"] = "adamw"
-    lr: float = Field(0.001, gt=0)
-    betas: tuple[float, float] = (0.9, 0.999)
-    eps: float = Field(1e-8, gt=0)
-    weight_decay: float = Field(0.01, ge=0)  # PyTorch's AdamW default
+    weight_decay: float = Field(0.01, ge=0)  # PyTorch's AdamW default (decoupled, not L2)
 
 
 class RMSpropConfig(Strict):

@@ -40,6 +40,13 @@ OVERFIT_CONFIRM = 5
 OVERFIT_ABS_SHARE = 0.02
 # units: warn >= 25% of a layer, error >= 50%
 UNIT_WARN, UNIT_ERROR = 0.25, 0.50
+# Dead ReLUs warn from a third of a layer: healthy runs on 2-D data ended with 16 of 64 (25%)
+# dead in the second layer, most already dead at init; every too-high-LR run had >= 48%.
+DEAD_WARN = 1 / 3
+# A step-loss or gradient burst within this many steps (or consecutive epochs) is one episode:
+# one excursion that recovers is info; a spiky run needs two episodes (calibration: a healthy
+# spirals seed had one 8x epoch excursion at epoch 54 with 4 gradient jumps inside it).
+EPISODE_GAP = SPIKE_WINDOW
 # gradients
 EXPLODE_FACTOR = 10.0
 # Calibration: healthy xor/spirals runs had 1 step over 10x the median once gradients had
@@ -156,7 +163,7 @@ def spikes(steps, metrics, ctx: Context) -> list[dict]:
         if len(recent) and epoch_loss[e] > EPOCH_RISE * np.nanmin(recent) and epoch_loss[e] - np.nanmin(recent) > floor:
             rises.append(e)
     share = len(spike_steps) / max(len(loss), 1)
-    if share > SPIKY_STEP_SHARE or len(rises) >= 2:
+    if share > SPIKY_STEP_SHARE or _episodes(rises, 1) >= 2:
         parts = []
         if spike_steps:
             parts.append(f"{len(spike_steps)} spikes in {len(loss)} steps ({100 * share:.1f}%), the largest "
@@ -168,11 +175,13 @@ def spikes(steps, metrics, ctx: Context) -> list[dict]:
                             f"{ctx.optimizer} (lr={ctx.lr:g}) or batches too small; try lr/3 to lr/10 or a decaying schedule.",
                             {"steps": spike_steps[:20], "epochs": rises}, spike_count=len(spike_steps),
                             spike_share=share, epoch_rises=len(rises)))
-    elif spike_steps:
+    elif spike_steps or rises:
+        first = f"step {spike_steps[0]}" if spike_steps else f"epoch {rises[0]}"
+        size = f", {float(np.max(ratios)):.3g}x the running median" if spike_steps else ""
         events.append(event("loss_spikes", "info",
-                            f"{len(spike_steps)} isolated loss spike(s) (first at step {spike_steps[0]}, "
-                            f"{float(np.max(ratios)):.3g}x the running median); training recovered.",
-                            {"steps": spike_steps[:20]}, spike_count=len(spike_steps)))
+                            f"An isolated loss excursion ({len(spike_steps)} step spike(s), {len(rises)} epoch(s) above "
+                            f"1.5x the recent minimum; first at {first}{size}); training recovered.",
+                            {"steps": spike_steps[:20], "epochs": rises}, spike_count=len(spike_steps)))
     return events
 
 
@@ -266,7 +275,7 @@ def unit_events(metrics, ctx: Context, after_first_step: dict) -> list[dict]:
     for j in _layer_keys(metrics, "dead_frac"):
         frac = _column(metrics, f"dead_frac/{j}")
         final, initial = float(frac[-1]), float(frac[0])
-        if final < UNIT_WARN:
+        if final < DEAD_WARN:
             continue
         units = _units_of(ctx, j)
         severity = "error" if final >= UNIT_ERROR else "warn"
@@ -274,7 +283,7 @@ def unit_events(metrics, ctx: Context, after_first_step: dict) -> list[dict]:
                   "with all-negative weights never fires (data.normalize: standard centres them)"
                   if ctx.inputs_nonnegative and initial < 1.0 else
                   "they were dead from initialisation (no input makes them positive): an init that does not "
-                  "break symmetry or a negative bias") if initial >= UNIT_WARN else
+                  "break symmetry or a negative bias") if initial >= 0.5 * final else
                  f"large updates pushed them into the negative region (lr={ctx.lr:g}); once dead they get no "
                  f"gradient and never recover")
         events.append(event("dead_units", severity,
@@ -323,7 +332,7 @@ def gradient_events(metrics, steps, ctx: Context, skip_vanishing: bool = False) 
         current = norms[SPIKE_WINDOW:]
         early = float(np.median(norms[:SPIKE_WINDOW]))
         hits = np.flatnonzero((current > EXPLODE_FACTOR * median) & (current > EXPLODE_EARLY_SHARE * early)) + SPIKE_WINDOW + 1
-        if len(hits) >= max(EXPLODE_MIN_COUNT, EXPLODE_STEP_SHARE * len(norms)):
+        if len(hits) >= max(EXPLODE_MIN_COUNT, EXPLODE_STEP_SHARE * len(norms)) and _episodes(hits.tolist(), EPISODE_GAP) >= 2:
             events.append(event("exploding_gradients", "warn",
                                 f"The gradient norm jumped over 10x its trailing 50-step median on {len(hits)} step(s) "
                                 f"(first at step {int(hits[0])}). Likely cause: a learning rate too high "
@@ -361,6 +370,11 @@ def gradient_events(metrics, steps, ctx: Context, skip_vanishing: bool = False) 
                                     {"epoch": e, "layer": first}, ratio_first_to_last=float(ratio), rms_first=float(rms)))
                 break
     return events
+
+
+def _episodes(positions: list[int], gap: int) -> int:
+    """Bursts in a sorted list of steps or epochs: members closer than ``gap`` share a burst."""
+    return sum(1 for i, p in enumerate(positions) if i == 0 or p - positions[i - 1] > gap)
 
 
 def _units_of(ctx: Context, activation_index: int) -> int | None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from .config import Experiment
 from .data import Dataset
-from .diagnose import INIT_ERROR, INIT_WARN, SEVERITY_ORDER, UNIT_ERROR, UNIT_WARN
+from .diagnose import DEAD_WARN, INIT_ERROR, INIT_WARN, SEVERITY_ORDER, UNIT_ERROR, UNIT_WARN
 from .stats import probe_stats
 
 BEFORE = {"stage": "before training"}
@@ -157,19 +157,19 @@ def init_checks(trainer) -> list[dict]:
                                  f"{ctx.layers[deepest_index]}: the weights are too small for this depth "
                                  f"({trainer.exp.model.init}), so the signal (and the gradient) fades.",
                                  std_by_layer={i: v for i, v in stds}))
-    for prefix, type_, what, advice in (
-            ("sat_frac/", "saturated_at_init", "of the activations {where} are saturated",
+    for prefix, type_, threshold, what, advice in (
+            ("sat_frac/", "saturated_at_init", UNIT_WARN, "of the activations {where} are saturated",
              "their gradient is ~0 from the first step. Use glorot_uniform or smaller inputs."),
-            ("dead_frac/", "dead_at_init", "of the ReLUs {where} are never active on the probe",
+            ("dead_frac/", "dead_at_init", DEAD_WARN, "of the ReLUs {where} are never active on the probe",
              "they get no gradient. " + (NONNEGATIVE_HINT if ctx.inputs_nonnegative else
                                          "Check the init scale and the bias."))):
         if type_ == "dead_at_init" and _inits_symmetric(trainer.exp):
             continue  # symmetric_init already explains it
-        flagged = {int(k.split("/")[1]): v for k, v in stats.items() if k.startswith(prefix) and v >= UNIT_WARN}
+        flagged = {int(k.split("/")[1]): v for k, v in stats.items() if k.startswith(prefix) and v >= threshold}
         if flagged:
             worst = max(flagged, key=flagged.get)
             where = (f"in {ctx.layers[worst]}" if len(flagged) == 1 else
-                     f"in {ctx.layers[worst]} ({len(flagged)} layers at >= {UNIT_WARN:.0%})")
+                     f"in {ctx.layers[worst]} ({len(flagged)} layers at >= {threshold:.0%})")
             events.append(_event(type_, "error" if flagged[worst] >= UNIT_ERROR else "warn",
                                  f"At init {100 * flagged[worst]:.0f}% {what.format(where=where)}: {advice}",
                                  layers=flagged))

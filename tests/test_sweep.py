@@ -206,3 +206,25 @@ def test_dask_cluster_gives_the_same_bytes_as_serial(cli, tmp_path, dask_cluster
 def test_dask_without_scheduler_is_a_usage_error(cli, tmp_path):
     code, _, err = cli("sweep", write(tmp_path / "s.yaml", STUDY), "--executor", "dask")
     assert code == 2 and "--scheduler" in err
+
+
+def test_ctrl_c_keeps_finished_trials_and_releases_claims(tmp_path, serial_reference):
+    config = write(tmp_path / "study.yaml", STUDY)
+    proc = nnlab("sweep", config, "--workers", "2", "-q", cwd=tmp_path)
+    for line in proc.stdout:
+        if line.startswith("[1/6]"):
+            break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate()
+    assert proc.returncode == 130
+    assert "interrupted:" in err and "Run the same command to resume" in err
+    study = tmp_path / "results" / "study"
+    finished = trials(study)
+    assert 1 <= len(finished) < 6
+    assert not list((study / ".claims").glob("*.json"))  # nothing is left looking like it runs
+    with open(study / "summary.csv") as f:
+        statuses = [row["status"] for row in csv.DictReader(f)]
+    assert statuses.count("complete") == len(finished) and statuses.count("pending") == 6 - len(finished)
+    resume = nnlab("sweep", config, "-q", cwd=tmp_path)
+    resume.communicate()
+    assert resume.returncode == 0 and fingerprint_table(study) == fingerprint_table(serial_reference)
