@@ -147,6 +147,12 @@ def test_stalled_plateau_is_a_warning():
     assert event["where"]["epochs"][0] == 4  # the first epoch at the plateau's level
 
 
+def test_a_stall_at_a_low_level_is_only_info():
+    train = [2.3, 0.5, 0.1, 0.05] + [0.04] * 17
+    events = diagnose(rows(train, acc=[0.5, 0.9, 0.97] + [0.99] * 18), [], ctx())
+    assert [(e["severity"], e["evidence"]["classification"]) for e in events if e["type"] == "plateau"] == [("info", "stalled_low")]
+
+
 def test_converged_plateau_is_only_info():
     train = [2.3, 0.5, 0.1, 0.01] + [0.005] * 17
     events = diagnose(rows(train, acc=[0.5, 0.9, 0.99] + [1.0] * 18), [], ctx())
