@@ -277,6 +277,26 @@ def format_cell(value) -> str:
 
 @app.command()
 @handles_errors
+def report(
+    results: Path = typer.Argument(..., help="A trial folder or a study folder under results/."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Where to write (default: RESULTS/report)."),
+):
+    """Write plots (PNG), summary.csv and a self-contained index.html for a trial or a study.
+
+    Trial: loss and accuracy per epoch, step loss with spikes marked, plateau and
+    overfitting marked, per-layer dead/saturated fractions and gradient norms.
+    Study: the table of trials, a comparison across configurations and seeds, mean curves.
+
+    Example: nnlab report results/bn_placement
+    """
+    from .report import write_report
+
+    written = write_report(results, out)
+    console.print(f"report: {written[0]} ({len(written) - 1} more file(s) beside it)", markup=False)
+
+
+@app.command()
+@handles_errors
 def doctor(
     config: Path = typer.Argument(..., help="Experiment YAML file."),
     overrides: Optional[List[str]] = typer.Argument(None, help="key.path=value overrides"),

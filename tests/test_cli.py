@@ -4,7 +4,7 @@ import pytest
 
 from nnlab import __version__
 
-COMMANDS = [["run"], ["schema"], ["data", "list"], ["data", "verify"], ["data", "fetch"]]
+COMMANDS = [["run"], ["sweep"], ["report"], ["doctor"], ["schema"], ["data", "list"], ["data", "verify"], ["data", "fetch"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
@@ -17,7 +17,7 @@ def test_every_command_has_help_with_an_example(cli, command):
 def test_top_level_help_lists_commands(cli):
     code, out, _ = cli("--help")
     assert code == 0
-    for name in ("run", "schema", "data"):
+    for name in ("run", "sweep", "report", "doctor", "schema", "data"):
         assert name in out
 
 

@@ -1,0 +1,64 @@
+"""`nnlab report`: plots, table and a self-contained page for a trial and for a study."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from conftest import write
+from nnlab.report import ema
+
+STUDY = """
+name: rep
+data: {name: spirals, n_samples: 300}
+model: {hidden: [16]}
+optimizer: {name: adam, lr: 0.01}
+train: {epochs: 6}
+sweep:
+  grid: {model.activation: [relu, tanh]}
+  seeds: 2
+"""
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_ema_is_debiased_and_flat_on_a_constant():
+    assert ema(np.array([3.0, 3.0, 3.0])).tolist() == pytest.approx([3.0, 3.0, 3.0])
+    # TensorBoard: last = 0.6 last + 0.4 x, shown as last / (1 - 0.6^n): 0.24 / 0.64 after 1, 0
+    assert ema(np.array([1.0, 0.0]))[1] == pytest.approx(0.375)
+
+
+def test_trial_report(cli, tmp_path):
+    config = write(tmp_path / "c.yaml", "name: t\ndata: {name: spirals, n_samples: 300}\nmodel: {hidden: [16], init: zeros}\ntrain: {epochs: 6}\n")
+    assert cli("run", config, "-q")[0] == 0
+    (trial,) = (tmp_path / "results" / "t").iterdir()
+    code, out, _ = cli("report", trial)
+    assert code == 0 and "report:" in out
+    page = (trial / "report" / "index.html").read_text()
+    assert page.count("data:image/png;base64,") == 1 and "src=\"http" not in page  # self-contained
+    assert "plateau" in page and "duplicate_units" in page
+    assert (trial / "report" / f"{trial.name}.png").read_bytes()[:8] == PNG
+
+
+def test_study_report(cli, tmp_path):
+    config = write(tmp_path / "s.yaml", STUDY)
+    assert cli("sweep", config, "-e", "serial", "-q")[0] == 0
+    code, _, _ = cli("report", "results/rep", "--out", "out")
+    assert code == 0
+    out = tmp_path / "out"
+    with open(out / "summary.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["model.activation"] for r in rows] == ["relu", "relu", "tanh", "tanh"]  # planned order
+    assert {r["status"] for r in rows} == {"complete"} and all(float(r["final_test_acc"]) > 0 for r in rows)
+    for name in ("compare.png", "curves.png"):
+        assert (out / name).read_bytes()[:8] == PNG
+    page = (out / "index.html").read_text()
+    assert page.count("data:image/png;base64,") == 2 + 4 and all(r["trial"] in page for r in rows)
+
+
+def test_report_on_something_else_exits_2(cli, tmp_path):
+    (tmp_path / "empty").mkdir()
+    code, _, err = cli("report", tmp_path / "empty")
+    assert code == 2 and "neither a trial folder" in err
+    code, _, err = cli("report", tmp_path / "missing")
+    assert code == 2 and "no such results folder" in err
