@@ -6,6 +6,7 @@ arrays. Inputs are float64 here; the trainer casts once to the run's dtype.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import os
@@ -164,10 +165,21 @@ def load_idx_dataset(dataset: str, root: str | None, download: bool = True):
         if not download or os.environ.get("NNLAB_OFFLINE"):
             raise DataError(_missing_message(dataset, root))
         folder = fetch(dataset, root)
-    arrays = {stem: _checked_array(dataset, _idx_path(folder, stem), stem) for stem in IDX_FILES}
+    stamps = tuple(_idx_path(folder, stem).stat().st_mtime_ns for stem in IDX_FILES)
+    arrays = _read_verified(dataset, str(folder), stamps)
     x_train, x_test = arrays["train-images-idx3-ubyte"], arrays["t10k-images-idx3-ubyte"]
     return (x_train.reshape(len(x_train), -1), arrays["train-labels-idx1-ubyte"],
             x_test.reshape(len(x_test), -1), arrays["t10k-labels-idx1-ubyte"])
+
+
+@functools.lru_cache(maxsize=2)
+def _read_verified(dataset: str, folder: str, stamps: tuple) -> dict[str, np.ndarray]:
+    """Decompress, verify and parse once per process (a sweep worker runs many trials);
+    ``stamps`` (file mtimes) make a replaced file be read again. Arrays are read-only."""
+    arrays = {stem: _checked_array(dataset, _idx_path(Path(folder), stem), stem) for stem in IDX_FILES}
+    for array in arrays.values():
+        array.flags.writeable = False
+    return arrays
 
 
 def _missing_message(dataset: str, root: str | None) -> str:
