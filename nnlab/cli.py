@@ -297,6 +297,46 @@ def report(
 
 @app.command()
 @handles_errors
+def reproduce(trial: Path = typer.Argument(..., help="A trial folder (holding config.yaml and summary.json).")):
+    """Train a finished trial again from its config.yaml and check that the fingerprint matches.
+
+    Nothing is written. Exit 0 when the bytes match, 1 when they differ (the numbers that
+    differ first are shown).
+
+    Example: nnlab reproduce results/mnist/run-a6af38f7
+    """
+    from .errors import ConfigError
+    from .runner import prepare, run_trial
+    from .store import TIMING_COLUMNS, finish_summary, to_csv
+
+    summary = read_summary(trial)
+    if summary is None or not (trial / "config.yaml").is_file():
+        raise ConfigError(f"{trial}: not a trial folder (needs config.yaml and summary.json)")
+    if "fingerprint" not in summary:
+        raise ConfigError(f"{trial}: the trial has no fingerprint (status {summary.get('status')}); nothing to compare")
+    exp = load_config(trial / "config.yaml")
+    console.print(f"reproducing {trial} ({summary.get('epochs_run')} epochs) ...", markup=False)
+    records = run_trial(exp, prepare(exp))
+    finish_summary(records)
+    if records.summary.get("fingerprint") == summary["fingerprint"]:
+        console.print(f"identical: fingerprint {summary['fingerprint'][:16]}... matches "
+                      f"(metrics.csv without timing, steps.csv, final weights)", markup=False)
+        return
+    stored = (trial / "metrics.csv").read_text().splitlines()
+    fresh = to_csv(records.metrics).splitlines()
+    header = stored[0].split(",")
+    keep = [i for i, c in enumerate(header) if c not in TIMING_COLUMNS]
+    first = next((i for i, (a, b) in enumerate(zip(stored, fresh))
+                  if [a.split(",")[k] for k in keep] != [b.split(",")[k] for k in keep]), None)
+    where = f"; metrics.csv first differs at epoch row {first - 1}" if first else "; metrics.csv matches, steps or weights differ"
+    err_console.print(f"error: not reproduced: fingerprint {records.summary.get('fingerprint', '?')[:16]}... != "
+                      f"{summary['fingerprint'][:16]}...{where} (different nnlab/numpy/BLAS? "
+                      f"see summary.json environment)", markup=False)
+    raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
 def doctor(
     config: Path = typer.Argument(..., help="Experiment YAML file."),
     overrides: Optional[List[str]] = typer.Argument(None, help="key.path=value overrides"),

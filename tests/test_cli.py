@@ -4,7 +4,7 @@ import pytest
 
 from nnlab import __version__
 
-COMMANDS = [["run"], ["sweep"], ["report"], ["doctor"], ["schema"], ["data", "list"], ["data", "verify"], ["data", "fetch"]]
+COMMANDS = [["run"], ["sweep"], ["report"], ["reproduce"], ["doctor"], ["schema"], ["data", "list"], ["data", "verify"], ["data", "fetch"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

@@ -211,3 +211,17 @@ def test_example_configs_train_in_seconds(cli, config):
     assert "complete" in out
     summary_acc = float(out.split("final:")[1].split("test_acc")[1].split()[0])
     assert summary_acc > 0.9
+
+
+def test_reproduce_confirms_the_fingerprint_and_catches_a_change(cli, tmp_path):
+    cli("run", write(tmp_path / "c.yaml", TINY), "-q")
+    (trial,) = trial_dirs(tmp_path / "results" / "tiny")
+    code, out, _ = cli("reproduce", trial)
+    assert code == 0 and "identical: fingerprint" in out
+    summary = json.loads((trial / "summary.json").read_text())
+    summary["fingerprint"] = "0" * 64  # as if the stored numbers came from elsewhere
+    (trial / "summary.json").write_text(json.dumps(summary))
+    code, _, err = cli("reproduce", trial)
+    assert code == 1 and "not reproduced" in err
+    code, _, err = cli("reproduce", tmp_path)
+    assert code == 2 and "not a trial folder" in err
