@@ -151,7 +151,7 @@ def _print_summary(summary: dict, trial_dir: Path) -> None:
         parts.append(f"{seconds:.2f} s/epoch" if seconds >= 0.1 else f"{seconds * 1000:.1f} ms/epoch")
     console.print(", ".join(parts), markup=False)
     for label, row in (("final", final), (f"best ({best.get('monitor')}, epoch {best.get('epoch')})", best)):
-        cells = [f"{k} {fmt(row[k])}" for k in (f"train_loss", f"train_{metric}", "val_loss", f"val_{metric}",
+        cells = [f"{k} {fmt(row[k])}" for k in ("train_loss", f"train_{metric}", "val_loss", f"val_{metric}",
                                                  "test_loss", f"test_{metric}") if k in row]
         console.print(f"  {label}: " + "  ".join(cells), markup=False)
     if summary.get("test_after_restore"):
@@ -192,7 +192,7 @@ def sweep(
     """
     from .config import read_yaml
     from .executors import make_executor
-    from .study import run_study, to_run, trial_status, write_study_files
+    from .study import run_study, to_run, trial_status
     from .sweep import plan as make_plan
 
     data, lines = read_yaml(config)

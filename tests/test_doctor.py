@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from conftest import ROOT, write
+from conftest import ROOT
 from nnlab.config import apply_overrides, validate
 from nnlab.doctor import check
 from nnlab.runner import prepare

@@ -49,7 +49,8 @@ def _bn():
     return layer
 
 
-LAYERS = [pytest.param(lambda: ACTIVATIONS[name](), id=name) for name in ACTIVATIONS]
+# the classes themselves are the factories (a lambda here would late-bind `name`)
+LAYERS = [pytest.param(ACTIVATIONS[name], id=name) for name in ACTIVATIONS]
 LAYERS += [
     pytest.param(lambda: ACTIVATIONS["leaky_relu"](alpha=0.2), id="leaky_relu(0.2)"),
     pytest.param(lambda: ACTIVATIONS["elu"](alpha=0.7), id="elu(0.7)"),
