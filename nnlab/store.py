@@ -168,7 +168,7 @@ def slug(values: dict) -> str:
         return "run"
     parts = []
     for key, value in values.items():
-        text = format_value(value) if not isinstance(value, (list, dict)) else json.dumps(value, separators=(",", ":"))
+        text = _slug_value(value)
         path = key.split(".")
         label = path[-2] if path[-1] == "name" and len(path) > 1 else path[-1]
         parts.append(f"{label}={text}")
@@ -176,6 +176,16 @@ def slug(values: dict) -> str:
     for bad in '/\\ :*?"<>|':
         out = out.replace(bad, "_")
     return out[:80]
+
+
+def _slug_value(value) -> str:
+    """'adagrad(lr=0.1)' for {name: adagrad, lr: 0.1}; '[64,64]' for a list; plain scalars."""
+    if isinstance(value, dict):
+        rest = ";".join(f"{k}={_slug_value(v)}" for k, v in value.items() if k != "name")
+        return f"{value['name']}({rest})" if "name" in value else rest
+    if isinstance(value, list):
+        return "[" + ",".join(_slug_value(v) for v in value) + "]"
+    return format_value(value)
 
 
 def trial_name(values: dict, config_hash: str) -> str:
