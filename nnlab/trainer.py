@@ -28,7 +28,7 @@ from .stats import describe_layer, probe_indices, probe_stats
 
 STREAMS = ("init", "split", "shuffle", "dropout", "probe")
 EVAL_CHUNK = 8192  # rows per evaluation forward pass: bounded memory, few Python iterations
-UPDATE_RATIO_EVERY = 10  # sample ||dW|| / ||W|| on step 1 and every 10th step: a copy of W costs
+UPDATE_RATIO_EVERY = 10  # sample ||dW|| / ||W|| on step 1 and every 10th step: it needs a copy of W
 
 
 def spawn_streams(seed: int) -> dict[str, np.random.Generator]:
