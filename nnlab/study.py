@@ -231,10 +231,11 @@ def run_study(plan: Plan, study_dir: Path, executor, force: bool = False, retry:
             if not inflight:
                 break
             trial_id, records = executor.next_done()
-            trial = inflight.pop(trial_id)
+            trial = inflight[trial_id]
             target = find_trial(study_dir, trial.config_hash) or study_dir / trial.id
             folder = write_trial(target, records)
             release(study_dir, trial)
+            del inflight[trial_id]  # only now: an interrupt before this still releases the claim
             write_summary_csv(study_dir, plan)
             status = records.summary["status"]
             outcome.ran.append(trial.id)
