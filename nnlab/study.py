@@ -3,7 +3,7 @@
 Safety properties:
 
 * a trial folder appears whole or not at all (``store.write_trial``);
-* before training a trial, this process takes a claim file (O_EXCL); a second
+* before training a trial, this process takes a claim file (created atomically); a second
   ``nnlab sweep`` on the same study skips claimed trials, so no trial runs twice;
 * a claim whose process is gone (SIGKILL, crash) is stale and is taken over, atomically;
 * ``summary.csv`` is rebuilt from the trial folders after every finished trial, so a kill
@@ -63,8 +63,12 @@ def claim(study_dir: Path, trial: Trial) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()})
     for _ in range(2):
+        # The claim appears with its content or not at all: write a private file, then
+        # link it to the claim's name, which fails if the name exists (atomic, like O_EXCL).
+        tmp = path.with_name(f".{uuid.uuid4().hex}.tmp")
+        tmp.write_text(payload)
         try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            os.link(tmp, path)
         except FileExistsError:
             if claim_owner(study_dir, trial) is not None:
                 return False
@@ -76,8 +80,8 @@ def claim(study_dir: Path, trial: Trial) -> bool:
             for stale in path.parent.glob(".stale-*"):
                 stale.unlink(missing_ok=True)
             continue
-        with os.fdopen(fd, "w") as f:
-            f.write(payload)
+        finally:
+            tmp.unlink(missing_ok=True)
         return True
     return False
 
@@ -222,11 +226,12 @@ def run_study(plan: Plan, study_dir: Path, executor, force: bool = False, retry:
                     outcome.skipped.append(trial.id)   # finished meanwhile by another process
                     outcome.statuses[trial.id] = status
                     continue
+                inflight[trial.id] = trial  # before the claim: an interrupt in between still releases it
                 if not claim(study_dir, trial):
+                    del inflight[trial.id]
                     outcome.elsewhere.append(trial.id)
                     outcome.statuses[trial.id] = "running"
                     continue
-                inflight[trial.id] = trial
                 executor.submit(trial.id, trial.experiment.resolved())
             if not inflight:
                 break
