@@ -221,16 +221,20 @@ def run_study(plan: Plan, study_dir: Path, executor, force: bool = False, retry:
         while pending or inflight:
             while pending and len(inflight) < executor.capacity:
                 trial = pending.pop(0)
-                status, _, _ = trial_status(study_dir, trial)
-                if not force and status in COMPLETE_STATUSES + (() if retry else ("failed",)):
-                    outcome.skipped.append(trial.id)   # finished meanwhile by another process
-                    outcome.statuses[trial.id] = status
-                    continue
                 inflight[trial.id] = trial  # before the claim: an interrupt in between still releases it
                 if not claim(study_dir, trial):
                     del inflight[trial.id]
                     outcome.elsewhere.append(trial.id)
                     outcome.statuses[trial.id] = "running"
+                    continue
+                # Check only once the claim is ours: another sweep may have finished the trial
+                # since `todo` was computed, and it writes the folder before it releases.
+                status, _, _ = trial_status(study_dir, trial)
+                if not force and status in COMPLETE_STATUSES + (() if retry else ("failed",)):
+                    release(study_dir, trial)
+                    del inflight[trial.id]
+                    outcome.skipped.append(trial.id)   # finished meanwhile by another process
+                    outcome.statuses[trial.id] = status
                     continue
                 executor.submit(trial.id, trial.experiment.resolved())
             if not inflight:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import yaml
 import pytest
 
 from conftest import write
@@ -228,3 +229,39 @@ def test_ctrl_c_keeps_finished_trials_and_releases_claims(tmp_path, serial_refer
     resume = nnlab("sweep", config, "-q", cwd=tmp_path)
     resume.communicate()
     assert resume.returncode == 0 and fingerprint_table(study) == fingerprint_table(serial_reference)
+
+
+def test_a_trial_finished_by_another_sweep_while_we_claim_is_not_run_again(tmp_path, serial_reference, monkeypatch):
+    """The race behind a duplicate once seen with two concurrent sweeps: another sweep
+    finishes the trial (writes its folder, releases its claim) just before our claim
+    succeeds. Checking after claiming must see the folder and skip the trial."""
+    import shutil
+
+    from nnlab import study as study_module
+    from nnlab.sweep import plan
+
+    study_dir = tmp_path / "study"
+    the_plan = plan(yaml.safe_load(STUDY))
+    real_claim = study_module.claim
+
+    def claim_after_the_other_sweep_finished(directory, trial):
+        shutil.copytree(serial_reference / trial.id, directory / trial.id)  # the other sweep's result
+        return real_claim(directory, trial)
+
+    monkeypatch.setattr(study_module, "claim", claim_after_the_other_sweep_finished)
+
+    class MustNotRun:
+        capacity = 2
+
+        def submit(self, trial_id, config):
+            raise AssertionError(f"{trial_id} is complete on disk and was submitted again")
+
+        def close(self):
+            pass
+
+        def terminate(self):
+            pass
+
+    outcome = study_module.run_study(the_plan, study_dir, MustNotRun())
+    assert outcome.ran == [] and len(outcome.skipped) == 6
+    assert not list((study_dir / ".claims").glob("*.json"))
