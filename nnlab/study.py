@@ -12,6 +12,7 @@ Safety properties:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -19,6 +20,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
 
 from . import __version__
 from .config import dump_yaml
@@ -57,10 +63,31 @@ def claim_owner(study_dir: Path, trial: Trial) -> dict | None:
     return owner
 
 
+@contextlib.contextmanager
+def _claims_lock(folder: Path):
+    """Serialise claim-taking on this host. Judging a claim stale and replacing it are two
+    steps; without the lock two resuming sweeps could both judge the same dead claim
+    stale, and the second would move aside the fresh claim the first had just made."""
+    if fcntl is None:  # not POSIX: claims still exclude each other, only stale takeover races
+        yield
+        return
+    with open(folder / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def claim(study_dir: Path, trial: Trial) -> bool:
     """Take the trial's claim; False if a live process holds it."""
     path = _claim_path(study_dir, trial)
     path.parent.mkdir(parents=True, exist_ok=True)
+    with _claims_lock(path.parent):
+        return _claim_locked(study_dir, trial, path)
+
+
+def _claim_locked(study_dir: Path, trial: Trial, path: Path) -> bool:
     payload = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()})
     for _ in range(2):
         # The claim appears with its content or not at all: write a private file, then
