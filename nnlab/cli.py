@@ -16,7 +16,7 @@ from typing import List, Optional
 import typer
 
 from . import __version__
-from .config import Experiment, load_config, split_override
+from .config import Experiment, get_path, load_config, split_override
 from .console import StudyProgress, TrainingProgress, console, err_console, fmt
 from .errors import NnlabError
 from .store import COMPLETE_STATUSES, find_trial, read_summary, trial_name, write_trial
@@ -85,7 +85,7 @@ def run(
     values = {}
     for text in overrides:
         key, _ = split_override(text)
-        values[key] = _lookup(exp.resolved(), key)
+        values[key] = get_path(exp.resolved(), key)
     study_dir = results_dir / exp.name
     name = trial_name(values, exp.config_hash())
     existing = find_trial(study_dir, exp.config_hash())
@@ -122,15 +122,6 @@ def _print_findings(findings: list[dict], strict: bool, label: str = "doctor") -
     if strict and serious:
         from .errors import ConfigError
         raise ConfigError(f"--strict: the doctor found {len(serious)} problem(s) (listed above); nothing was trained")
-
-
-def _lookup(data: dict, dotted: str):
-    node = data
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def _print_summary(summary: dict, trial_dir: Path) -> None:

@@ -580,6 +580,16 @@ def split_top_level(value: str) -> list[str]:
     return [p.strip() for p in parts]
 
 
+def get_path(data: dict, key: str):
+    """The value at ``a.b.c`` in nested dicts, or None where the path does not exist."""
+    node = data
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
 def set_path(data: dict, key: str, value) -> None:
     """Set ``a.b.c`` in nested dicts; a string shorthand ('adam') becomes {name: adam}."""
     parts = key.split(".")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import get_path
 from .errors import ConfigError
 from .store import read_summary
 
@@ -191,9 +192,7 @@ def study_table(study: Path):
         config = yaml.safe_load((trial / "config.yaml").read_text()) if (trial / "config.yaml").exists() else {}
         row = {"trial": trial.name}
         for axis in axes:
-            node = config
-            for part in axis.split("."):
-                node = node.get(part) if isinstance(node, dict) else None
+            node = get_path(config, axis)
             row[axis] = json.dumps(node, separators=(",", ":")) if isinstance(node, (list, dict)) else node
         row["status"] = summary.get("status")
         row["epochs"] = summary.get("epochs_run")
