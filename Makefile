@@ -10,7 +10,7 @@ ifneq ($(wildcard ../shared/data/mnist),)
 export NNLAB_DATA ?= ../shared/data
 endif
 
-.PHONY: install run test clean
+.PHONY: install run test test-fast lint clean
 
 $(BIN)/nnlab: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ run: install
 
 test: install
 	$(BIN)/pytest -q
+
+test-fast: install   # the quick loop: no MNIST training, no subprocesses, no Dask
+	$(BIN)/pytest -q -m "not slow"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) results .pytest_cache *.egg-info

@@ -17,7 +17,7 @@ from pathlib import Path
 from nnlab.executors import LocalExecutor, SerialExecutor
 from nnlab.study import run_study
 from nnlab.store import read_summary
-from nnlab.sweep import plan
+from nnlab.plan import plan
 
 STUDY = {
     "name": "bench",

@@ -1,14 +1,14 @@
 """The `nnlab` command: a thin Typer shell over the library.
 
-Every command parses its arguments, calls one library function and prints. Errors a
-user can fix print one line and exit 2 (usage, config, data) or 1 (a failed trial).
+Every command parses its arguments, calls the library and prints (``console.py``).
+Errors a user can fix print one line and exit 2 (usage, config, data) or 1 (a failed
+trial). Imports are local to each command so that ``--help`` stays fast.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
 import signal
 from pathlib import Path
 from typing import List, Optional
@@ -16,15 +16,17 @@ from typing import List, Optional
 import typer
 
 from . import __version__
-from .config import Experiment, get_path, load_config, split_override
-from .console import StudyProgress, TrainingProgress, console, err_console, fmt
-from .errors import NnlabError
-from .store import COMPLETE_STATUSES, find_trial, read_summary, trial_name, write_trial
+from .console import console, err_console, say, warn
+from .errors import ConfigError, NnlabError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="nnlab: reproducible neural-network training studies in seeded NumPy.")
 data_app = typer.Typer(no_args_is_help=True, help="List, check and download datasets.")
 app.add_typer(data_app, name="data")
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM during a sweep, with what was kept."""
 
 
 def handles_errors(func):
@@ -38,10 +40,10 @@ def handles_errors(func):
             err_console.print(f"error: {exc}", markup=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            err_console.print("interrupted: no trial in progress was written", markup=False)
+            warn("interrupted: no trial in progress was written")
             raise typer.Exit(130) from None
-        except NnlabInterrupted as exc:
-            err_console.print(str(exc), markup=False)
+        except Interrupted as exc:
+            warn(str(exc))
             raise typer.Exit(130) from None
 
     return wrapper
@@ -49,7 +51,7 @@ def handles_errors(func):
 
 def version_callback(value: bool):
     if value:
-        console.print(f"nnlab {__version__}")
+        say(f"nnlab {__version__}")
         raise typer.Exit()
 
 
@@ -60,6 +62,13 @@ def main_callback(version: bool = typer.Option(False, "--version", callback=vers
 
 
 ResultsOption = typer.Option(Path("results"), "--results-dir", "-o", help="Where studies are written.")
+
+
+def _refuse_if_strict(findings: list[dict], strict: bool, what: str) -> None:
+    from .console import serious
+
+    if strict and serious(findings):
+        raise ConfigError(f"--strict: the doctor found {len(serious(findings))} problem(s) (listed above); {what}")
 
 
 @app.command()
@@ -77,83 +86,46 @@ def run(
 
     Example: nnlab run configs/mnist.yaml optimizer.lr=0.01 train.epochs=5
     """
+    from .config import read_yaml
+    from .console import TrainingProgress, print_findings, print_summary
     from .doctor import check
-    from .runner import prepare, run_trial
+    from .executors import SerialExecutor
+    from .fit import steps_per_epoch
+    from .plan import plan_run
+    from .runner import prepare
+    from .store import COMPLETE_STATUSES, trial_status
+    from .study import run_trials
 
-    overrides = overrides or []
-    exp = load_config(config, overrides)
-    values = {}
-    for text in overrides:
-        key, _ = split_override(text)
-        values[key] = get_path(exp.resolved(), key)
+    data, lines = read_yaml(config)
+    data.setdefault("name", config.stem)
+    trial = plan_run(data, overrides or [], str(config), lines).trials[0]
+    exp = trial.experiment
     study_dir = results_dir / exp.name
-    name = trial_name(values, exp.config_hash())
-    existing = find_trial(study_dir, exp.config_hash())
-    if existing and not force:
-        summary = read_summary(existing)
-        if summary and summary.get("status") in COMPLETE_STATUSES:
-            console.print(f"{existing} already holds this exact config ({summary['status']}); "
-                          "showing it (use --force to train again)")
-            _print_summary(summary, existing)
-            return
-    trainer = prepare(exp)
-    findings = check(trainer)
-    _print_findings(findings, strict)
-    x_train = trainer.splits["train"][0]
-    batch = len(x_train) if exp.train.batch_size == "full" else min(exp.train.batch_size, len(x_train))
-    steps_per_epoch = -(-len(x_train) // batch)
-    sizes = ", ".join(f"{len(x)} {split}" for split, (x, _) in trainer.splits.items())
-    console.print(f"nnlab run {exp.name}: {trainer.data.name} ({sizes}); {trainer.model.describe()}; "
-                  f"{exp.optimizer.name} lr={exp.optimizer.lr}, batch {exp.train.batch_size}, "
-                  f"{exp.train.epochs} epochs, seed {exp.seed}", markup=False)
-    with TrainingProgress(exp.train.epochs, steps_per_epoch, enabled=not quiet) as bar:
-        records = run_trial(exp, trainer, on_step=bar.on_step, on_epoch=bar.on_epoch, doctor_events=findings)
-    trial_dir = write_trial(existing if existing else study_dir / name, records)
-    _print_summary(records.summary, trial_dir)
-    if records.summary["status"] == "failed":
-        raise typer.Exit(1)
-
-
-def _print_findings(findings: list[dict], strict: bool, label: str = "doctor") -> None:
-    """Print the doctor's warnings and errors; with --strict refuse to go on."""
-    serious = [f for f in findings if f["severity"] in ("warn", "error")]
-    for finding in serious:
-        console.print(f"{label}: [{finding['severity']}] {finding['type']}: {finding['message']}", markup=False)
-    if strict and serious:
-        from .errors import ConfigError
-        raise ConfigError(f"--strict: the doctor found {len(serious)} problem(s) (listed above); nothing was trained")
-
-
-def _print_summary(summary: dict, trial_dir: Path) -> None:
-    status = summary.get("status")
-    if status == "failed":
-        err_console.print(f"error: trial failed: {summary.get('error')}", markup=False)
-        console.print(f"recorded in {trial_dir}", markup=False)
+    status, folder, summary = trial_status(study_dir, trial.config_hash)
+    if status in COMPLETE_STATUSES and not force:
+        say(f"{folder} already holds this exact config ({status}); showing it (use --force to train again)")
+        print_summary(summary or {}, folder or study_dir)
         return
-    if status == "diverged":
-        d = summary["diverged"]
-        err_console.print(f"diverged: the {d['what']} became NaN/Inf at epoch {d['epoch']}, step {d['step']} "
-                          "(recorded; try a smaller learning rate)", markup=False)
-    final, best = summary.get("final", {}), summary.get("best", {})
-    metric = summary.get("metric", "acc")
-    parts = [f"{status}: {summary.get('epochs_run')} epochs, {summary.get('steps')} steps"]
-    if summary.get("epoch_time_s"):
-        seconds = summary["epoch_time_s"]
-        parts.append(f"{seconds:.2f} s/epoch" if seconds >= 0.1 else f"{seconds * 1000:.1f} ms/epoch")
-    console.print(", ".join(parts), markup=False)
-    for label, row in (("final", final), (f"best ({best.get('monitor')}, epoch {best.get('epoch')})", best)):
-        cells = [f"{k} {fmt(row[k])}" for k in ("train_loss", f"train_{metric}", "val_loss", f"val_{metric}",
-                                                 "test_loss", f"test_{metric}") if k in row]
-        console.print(f"  {label}: " + "  ".join(cells), markup=False)
-    if summary.get("test_after_restore"):
-        cells = "  ".join(f"{k} {fmt(v)}" for k, v in summary["test_after_restore"].items())
-        console.print(f"  restored best weights: {cells}", markup=False)
-    events = [e for e in summary.get("events", []) if e.get("where", {}).get("stage") != "before training"]
-    if events:
-        console.print("diagnosis:", markup=False)
-    for event in events:
-        console.print(f"  [{event['severity']}] {event['type']}: {event['message']}", markup=False)
-    console.print(f"results: {trial_dir}", markup=False)
+    setup = prepare(exp)
+    findings = check(setup)
+    print_findings(findings)
+    _refuse_if_strict(findings, strict, "nothing was trained")
+    sizes = ", ".join(f"{len(x)} {split}" for split, (x, _) in setup.splits.items())
+    say(f"nnlab run {exp.name}: {setup.data.name} ({sizes}); {setup.model.describe()}; "
+        f"{exp.optimizer.name} lr={exp.optimizer.lr}, batch {exp.train.batch_size}, "
+        f"{exp.train.epochs} epochs, seed {exp.seed}")
+    finished: list = []
+    with TrainingProgress(exp.train.epochs, steps_per_epoch(setup), enabled=not quiet) as bar:
+        executor = SerialExecutor(callbacks=(bar,), prepared={trial.id: (setup, findings)})
+        outcome = run_trials([trial], study_dir, executor, force=force, retry=True,
+                             on_done=lambda t, status, summary, folder: finished.append((summary, folder)))
+    if outcome.elsewhere:
+        raise NnlabError(f"another nnlab process is training this exact config in {study_dir} right now; "
+                         "wait for it and run the command again to see its result")
+    summary, folder = finished[0]
+    print_summary(summary, folder)
+    if summary["status"] == "failed":
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -162,8 +134,8 @@ def sweep(
     config: Path = typer.Argument(..., help="Experiment YAML file, usually with a sweep: section."),
     overrides: Optional[List[str]] = typer.Argument(
         None, help="key=value overrides; key=a,b,c or key=range(0,5) adds a sweep axis (seed=0,1,2 adds replicates)"),
-    workers: int = typer.Option(os.cpu_count() or 1, "--workers", "-w", min=1,
-                                help="Worker processes for --executor local (default: number of cores)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w",
+                                          help="Worker processes for --executor local (default: number of cores)."),
     executor: str = typer.Option("local", "--executor", "-e", help="serial | local | dask"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address or scheduler file."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the trials and their status; run nothing."),
@@ -179,91 +151,56 @@ def sweep(
     (even with two sweeps on one study), and writes results/<name>/summary.csv.
 
     Example: nnlab sweep configs/bn_placement.yaml --workers 2
-    Example: nnlab sweep configs/xor.yaml model.activation=relu,tanh seed=range(0,3) --dry-run
+    Example: nnlab sweep configs/xor.yaml model.activation=relu,tanh 'seed=range(0,3)' --dry-run
     """
     from .config import read_yaml
+    from .console import StudyProgress, print_plan, print_study_findings
+    from .doctor import study_checks
     from .executors import make_executor
-    from .study import run_study, to_run, trial_status
-    from .sweep import plan as make_plan
+    from .plan import plan
+    from .store import COMPLETE_STATUSES, trial_status
+    from .study import run_study, to_run
 
     data, lines = read_yaml(config)
     data.setdefault("name", config.stem)
-    study = make_plan(data, overrides or [], str(config), lines)
+    study = plan(data, overrides or [], str(config), lines)
     study_dir = results_dir / study.study
     if dry_run:
-        _print_plan(study, study_dir)
+        print_plan(study.trials, study.axes, [trial_status(study_dir, t.config_hash)[0] for t in study.trials])
         return
-    _print_study_findings(study, strict)
+    found = study_checks(study)
+    print_study_findings(found, len(study.trials))
+    _refuse_if_strict([finding for finding, _ in found], strict, "nothing was run")
     runner = make_executor(executor, workers, scheduler)
-    todo, skip = to_run(study_dir, study, force, retry)
-    where = {"serial": "in this process", "local": f"on {workers} worker processes",
+    todo, skip = to_run(study_dir, study.trials, force, retry)
+    where = {"serial": "in this process", "local": f"on {runner.capacity} worker processes",
              "dask": f"on the Dask cluster at {scheduler}"}[runner.name]
-    console.print(f"nnlab sweep {study.study}: {len(study.trials)} trials ({len(skip)} done, {len(todo)} to run) "
-                  f"{where} -> {study_dir}", markup=False)
+    say(f"nnlab sweep {study.study}: {len(study.trials)} trials ({len(skip)} done, {len(todo)} to run) "
+        f"{where} -> {study_dir}")
     signal.signal(signal.SIGTERM, _raise_interrupt)
     with StudyProgress(len(todo), enabled=not quiet) as bar:
         try:
             outcome = run_study(study, study_dir, runner, force, retry, on_done=bar.on_done)
         except KeyboardInterrupt:
-            done = sum(1 for t in study.trials if trial_status(study_dir, t)[0] in ("complete", "diverged", "failed"))
-            raise NnlabInterrupted(f"interrupted: {done} of {len(study.trials)} trials are finished and kept; "
-                                   f"the ones in flight were discarded. Run the same command to resume.") from None
-    counts = {}
+            done = sum(1 for t in study.trials
+                       if trial_status(study_dir, t.config_hash)[0] in COMPLETE_STATUSES + ("failed",))
+            raise Interrupted(f"interrupted: {done} of {len(study.trials)} trials are finished and kept; "
+                              f"the ones in flight were discarded. Run the same command to resume.") from None
+    counts: dict[str, int] = {}
     for status in outcome.statuses.values():
         counts[status] = counts.get(status, 0) + 1
-    console.print(f"{len(outcome.ran)} trained, {len(outcome.skipped)} already done"
-                  + (f", {len(outcome.elsewhere)} running in another process" if outcome.elsewhere else "")
-                  + " | " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-                  + f" | summary: {study_dir / 'summary.csv'}", markup=False)
+    say(f"{len(outcome.ran)} trained, {len(outcome.skipped)} already done"
+        + (f", {len(outcome.elsewhere)} running in another process" if outcome.elsewhere else "")
+        + " | " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        + f" | summary: {study_dir / 'summary.csv'}")
     if outcome.failed:
-        err_console.print(f"error: {len(outcome.failed)} trial(s) failed: {', '.join(outcome.failed[:3])}"
-                          f"{' ...' if len(outcome.failed) > 3 else ''} (errors in summary.csv; --retry runs them again)",
-                          markup=False)
+        warn(f"error: {len(outcome.failed)} trial(s) failed: {', '.join(outcome.failed[:3])}"
+             f"{' ...' if len(outcome.failed) > 3 else ''} (errors in summary.csv; --retry runs them again)")
         raise typer.Exit(1)
-
-
-def _print_study_findings(study, strict: bool) -> None:
-    """The doctor's static checks on every trial, one line per distinct finding."""
-    from .doctor import study_checks
-
-    found = study_checks(study)
-    serious = [(f, trials) for f, trials in found if f["severity"] in ("warn", "error")]
-    for finding, trials in serious:
-        which = "all trials" if len(trials) == len(study.trials) else f"{len(trials)} trial(s), e.g. {trials[0]}"
-        console.print(f"doctor: [{finding['severity']}] {finding['type']} in {which}: {finding['message']}", markup=False)
-    if strict and serious:
-        from .errors import ConfigError
-        raise ConfigError(f"--strict: the doctor flagged {len(serious)} problem(s) (listed above); nothing was run")
-
-
-class NnlabInterrupted(Exception):
-    pass
 
 
 def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
-
-
-def _print_plan(study, study_dir: Path) -> None:
-    from .study import trial_status
-
-    rows = []
-    for i, trial in enumerate(study.trials, 1):
-        status = trial_status(study_dir, trial)[0]
-        rows.append([str(i), trial.id, *[format_cell(trial.values.get(a)) for a in study.axes], status])
-    header = ["#", "trial", *study.axes, "status"]
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
-    for row in [header] + rows:
-        console.print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip(), markup=False)
-    statuses = [r[-1] for r in rows]
-    todo = sum(s in ("pending", "running") for s in statuses)
-    console.print(f"{len(rows)} trials, {todo} to run, {len(rows) - todo} done (dry run: nothing was run)", markup=False)
-
-
-def format_cell(value) -> str:
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, separators=(",", ":"))
-    return "" if value is None else str(value)
 
 
 @app.command()
@@ -283,7 +220,7 @@ def report(
     from .report import write_report
 
     written = write_report(results, out)
-    console.print(f"report: {written[0]} ({len(written) - 1} more file(s) beside it)", markup=False)
+    say(f"report: {written[0]} ({len(written) - 1} more file(s) beside it)")
 
 
 @app.command()
@@ -296,33 +233,20 @@ def reproduce(trial: Path = typer.Argument(..., help="A trial folder (holding co
 
     Example: nnlab reproduce results/mnist/run-a6af38f7
     """
-    from .errors import ConfigError
-    from .runner import prepare, run_trial
-    from .store import TIMING_COLUMNS, finish_summary, to_csv
+    from .reproduce import reproduce as reproduce_trial
+    from .reproduce import stored_summary
 
-    summary = read_summary(trial)
-    if summary is None or not (trial / "config.yaml").is_file():
-        raise ConfigError(f"{trial}: not a trial folder (needs config.yaml and summary.json)")
-    if "fingerprint" not in summary:
-        raise ConfigError(f"{trial}: the trial has no fingerprint (status {summary.get('status')}); nothing to compare")
-    exp = load_config(trial / "config.yaml")
-    console.print(f"reproducing {trial} ({summary.get('epochs_run')} epochs) ...", markup=False)
-    records = run_trial(exp, prepare(exp))
-    finish_summary(records)
-    if records.summary.get("fingerprint") == summary["fingerprint"]:
-        console.print(f"identical: fingerprint {summary['fingerprint'][:16]}... matches "
-                      f"(metrics.csv without timing, steps.csv, final weights)", markup=False)
+    summary = stored_summary(trial)
+    say(f"reproducing {trial} ({summary.get('epochs_run')} epochs) ...")
+    result = reproduce_trial(trial)
+    if result.identical:
+        say(f"identical: fingerprint {result.stored[:16]}... matches (metrics.csv without timing, steps.csv, "
+            "final weights)")
         return
-    stored = (trial / "metrics.csv").read_text().splitlines()
-    fresh = to_csv(records.metrics).splitlines()
-    header = stored[0].split(",")
-    keep = [i for i, c in enumerate(header) if c not in TIMING_COLUMNS]
-    first = next((i for i, (a, b) in enumerate(zip(stored, fresh))
-                  if [a.split(",")[k] for k in keep] != [b.split(",")[k] for k in keep]), None)
-    where = f"; metrics.csv first differs at epoch row {first - 1}" if first else "; metrics.csv matches, steps or weights differ"
-    err_console.print(f"error: not reproduced: fingerprint {records.summary.get('fingerprint', '?')[:16]}... != "
-                      f"{summary['fingerprint'][:16]}...{where} (different nnlab/numpy/BLAS? "
-                      f"see summary.json environment)", markup=False)
+    where = (f"; metrics.csv first differs at epoch row {result.first_diff_epoch}"
+             if result.first_diff_epoch is not None else "; metrics.csv matches, steps or weights differ")
+    warn(f"error: not reproduced: fingerprint {result.fresh[:16]}... != {result.stored[:16]}...{where} "
+         f"(different nnlab/numpy/BLAS? see summary.json environment)")
     raise typer.Exit(1)
 
 
@@ -340,19 +264,19 @@ def doctor(
 
     Example: nnlab doctor configs/mnist.yaml model.output=relu
     """
+    from .config import load_config
+    from .console import serious
     from .doctor import check
     from .runner import prepare
 
-    exp = load_config(config, overrides or [])
-    findings = check(prepare(exp))
+    findings = check(prepare(load_config(config, overrides or [])))
     if as_json:
         console.print_json(json.dumps(findings))
     else:
         for finding in findings:
-            console.print(f"[{finding['severity']}] {finding['type']}: {finding['message']}", markup=False)
-        serious = sum(f["severity"] in ("warn", "error") for f in findings)
-        console.print(f"{serious} problem(s) found" if serious else "no problems found", markup=False)
-    if any(f["severity"] in ("warn", "error") for f in findings):
+            say(f"[{finding['severity']}] {finding['type']}: {finding['message']}")
+        say(f"{len(serious(findings))} problem(s) found" if serious(findings) else "no problems found")
+    if serious(findings):
         raise typer.Exit(1)
 
 
@@ -363,7 +287,13 @@ def schema():
 
     Example: nnlab schema > nnlab.schema.json
     """
+    from .config import Experiment
+
     console.print_json(json.dumps(Experiment.model_json_schema()))
+
+
+def _root(root: Optional[Path]) -> str | None:
+    return str(root) if root else None
 
 
 @data_app.command("list")
@@ -379,9 +309,15 @@ def data_list(root: Optional[Path] = typer.Option(None, "--root", help="Extra fo
         if name in GENERATORS:
             where = "generated from data.seed, no files"
         else:
-            folder = find_idx(name, str(root) if root else None)
-            where = str(folder) if folder else "missing (searched " + ", ".join(str(d / name) for d in data_dirs(str(root) if root else None)) + ")"
-        console.print(f"{name:<14} {kind:<15} {where}", markup=False)
+            folder = find_idx(name, _root(root))
+            searched = ", ".join(str(d / name) for d in data_dirs(_root(root)))
+            where = str(folder) if folder else f"missing (searched {searched})"
+        say(f"{name:<14} {kind:<15} {where}")
+
+
+def _file_dataset(dataset: str, why_not: str) -> None:
+    if dataset not in ("mnist", "fashion_mnist"):
+        raise ConfigError(f"'{dataset}' {why_not}; choose mnist or fashion_mnist")
 
 
 @data_app.command("verify")
@@ -392,17 +328,12 @@ def data_verify(dataset: str = typer.Argument("mnist", help="mnist or fashion_mn
 
     Example: NNLAB_DATA=../shared/data nnlab data verify mnist
     """
-    from .data import IDX_FILES, _missing_message, find_idx, verify_idx
-    from .errors import ConfigError
+    from .data import IDX_FILES, require_idx, verify_idx
 
-    if dataset not in ("mnist", "fashion_mnist"):
-        raise ConfigError(f"'{dataset}' has no files to verify; choose mnist or fashion_mnist")
-    folder = find_idx(dataset, str(root) if root else None)
-    if folder is None:
-        from .errors import DataError
-        raise DataError(_missing_message(dataset, str(root) if root else None))
+    _file_dataset(dataset, "has no files to verify")
+    folder = require_idx(dataset, _root(root))
     verify_idx(dataset, folder)
-    console.print(f"{dataset}: {len(IDX_FILES)} files ok in {folder}", markup=False)
+    say(f"{dataset}: {len(IDX_FILES)} files ok in {folder}")
 
 
 @data_app.command("fetch")
@@ -414,14 +345,10 @@ def data_fetch(dataset: str = typer.Argument(..., help="mnist or fashion_mnist")
     Example: nnlab data fetch fashion_mnist
     """
     from .data import fetch, find_idx
-    from .errors import ConfigError
 
-    if dataset not in ("mnist", "fashion_mnist"):
-        raise ConfigError(f"'{dataset}' is generated, not downloaded; choose mnist or fashion_mnist")
-    folder = find_idx(dataset, str(root) if root else None)
-    if folder is None:
-        folder = fetch(dataset, str(root) if root else None)
-    console.print(f"{dataset}: ready in {folder}", markup=False)
+    _file_dataset(dataset, "is generated, not downloaded")
+    folder = find_idx(dataset, _root(root)) or fetch(dataset, _root(root))
+    say(f"{dataset}: ready in {folder}")
 
 
 def main():

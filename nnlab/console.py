@@ -1,12 +1,17 @@
-"""Terminal output: a progress bar with ETA for training, and the end-of-run summary."""
+"""Terminal output: progress bars with ETA, the doctor's findings, a trial's summary and a
+study's plan, so that the commands in ``cli.py`` only call the library and these."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
+
+from .callbacks import Callback
+from .tabular import plain_cell
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -30,7 +35,7 @@ def epoch_line(row: dict, epochs: int) -> str:
     return "  ".join(parts)
 
 
-class TrainingProgress:
+class TrainingProgress(Callback):
     """A bar over all steps of a run (epoch, loss, ETA) and a line per epoch (at most ~10)."""
 
     def __init__(self, epochs: int, steps_per_epoch: int, enabled: bool = True):
@@ -52,12 +57,12 @@ class TrainingProgress:
     def __exit__(self, *exc):
         return self.progress.__exit__(*exc)
 
-    def on_step(self, epoch: int, step_in_epoch: int, steps_per_epoch: int, loss: float) -> None:
+    def on_step_end(self, epoch: int, step_in_epoch: int, steps_per_epoch: int, step: int, loss: float) -> None:
         if step_in_epoch % 10 == 0 or step_in_epoch == steps_per_epoch:
             self.progress.update(self.task, completed=(epoch - 1) * steps_per_epoch + step_in_epoch,
                                  description=f"epoch {epoch}/{self.epochs}", loss=fmt(loss))
 
-    def on_epoch(self, row: dict) -> None:
+    def on_epoch_end(self, row: dict) -> None:
         metric = next((f"{k} {fmt(row[k])}" for k in ("val_acc", "train_acc", "val_mae", "train_mae") if k in row), "")
         self.progress.update(self.task, metric=metric)
         if self.enabled and (row["epoch"] % self.every == 0 or row["epoch"] == self.epochs):
@@ -101,3 +106,77 @@ class StudyProgress:
         width = len(str(self.total))
         self.progress.console.print(f"[{self.done:>{width}}/{self.total}] {folder.name}  {status}  " + "  ".join(cells),
                                     markup=False)
+
+
+def say(text: str) -> None:
+    console.print(text, markup=False)
+
+
+def warn(text: str) -> None:
+    err_console.print(text, markup=False)
+
+
+def serious(findings: list[dict]) -> list[dict]:
+    return [f for f in findings if f["severity"] in ("warn", "error")]
+
+
+def print_findings(findings: list[dict], label: str = "doctor") -> None:
+    """The doctor's warnings and errors, one line each."""
+    for finding in serious(findings):
+        say(f"{label}: [{finding['severity']}] {finding['type']}: {finding['message']}")
+
+
+def print_study_findings(found: list[tuple[dict, list[str]]], n_trials: int) -> None:
+    """The doctor's static checks over a study, one line per distinct finding."""
+    for finding, trials in found:
+        if finding["severity"] in ("warn", "error"):
+            which = "all trials" if len(trials) == n_trials else f"{len(trials)} trial(s), e.g. {trials[0]}"
+            say(f"doctor: [{finding['severity']}] {finding['type']} in {which}: {finding['message']}")
+
+
+def print_summary(summary: dict, trial_dir: Path) -> None:
+    """What `nnlab run` prints at the end: status, final and best metrics, the diagnosis."""
+    status = summary.get("status")
+    if status == "failed":
+        warn(f"error: trial failed: {summary.get('error')}")
+        say(f"recorded in {trial_dir}")
+        return
+    if status == "diverged":
+        d = summary["diverged"]
+        warn(f"diverged: the {d['what']} became NaN/Inf at epoch {d['epoch']}, step {d['step']} "
+             "(recorded; try a smaller learning rate)")
+    final, best = summary.get("final", {}), summary.get("best", {})
+    metric = summary.get("metric", "acc")
+    parts = [f"{status}: {summary.get('epochs_run')} epochs, {summary.get('steps')} steps"]
+    if summary.get("epoch_time_s"):
+        seconds = summary["epoch_time_s"]
+        parts.append(f"{seconds:.2f} s/epoch" if seconds >= 0.1 else f"{seconds * 1000:.1f} ms/epoch")
+    say(", ".join(parts))
+    for label, row in (("final", final), (f"best ({best.get('monitor')}, epoch {best.get('epoch')})", best)):
+        cells = [f"{k} {fmt(row[k])}" for k in ("train_loss", f"train_{metric}", "val_loss", f"val_{metric}",
+                                                 "test_loss", f"test_{metric}") if k in row]
+        say(f"  {label}: " + "  ".join(cells))
+    if summary.get("test_after_restore"):
+        cells = "  ".join(f"{k} {fmt(v)}" for k, v in summary["test_after_restore"].items())
+        say(f"  restored best weights: {cells}")
+    events = [e for e in summary.get("events", []) if e.get("where", {}).get("stage") != "before training"]
+    if events:
+        say("diagnosis:")
+    for event in events:
+        say(f"  [{event['severity']}] {event['type']}: {event['message']}")
+    say(f"results: {trial_dir}")
+
+
+def print_table(header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    for row in [header] + rows:
+        say("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+def print_plan(trials: list, axes: list[str], statuses: list[str]) -> None:
+    """`nnlab sweep --dry-run`: every trial with its swept values and status."""
+    rows = [[str(i), trial.id, *[plain_cell(trial.values.get(a)) for a in axes], status]
+            for i, (trial, status) in enumerate(zip(trials, statuses), 1)]
+    print_table(["#", "trial", *axes, "status"], rows)
+    todo = sum(s in ("pending", "running") for s in statuses)
+    say(f"{len(rows)} trials, {todo} to run, {len(rows) - todo} done (dry run: nothing was run)")

@@ -104,6 +104,14 @@ def find_idx(dataset: str, root: str | None) -> Path | None:
     return None
 
 
+def require_idx(dataset: str, root: str | None) -> Path:
+    """``find_idx`` or a DataError saying where to put the files."""
+    folder = find_idx(dataset, root)
+    if folder is None:
+        raise DataError(missing_message(dataset, root))
+    return folder
+
+
 def _idx_path(folder: Path, stem: str) -> Path | None:
     for candidate in (folder / stem, folder / f"{stem}.gz"):
         if candidate.is_file():
@@ -163,7 +171,7 @@ def load_idx_dataset(dataset: str, root: str | None, download: bool = True):
     folder = find_idx(dataset, root)
     if folder is None:
         if not download or os.environ.get("NNLAB_OFFLINE"):
-            raise DataError(_missing_message(dataset, root))
+            raise DataError(missing_message(dataset, root))
         folder = fetch(dataset, root)
     stamps = tuple(_idx_path(folder, stem).stat().st_mtime_ns for stem in IDX_FILES)
     arrays = _read_verified(dataset, str(folder), stamps)
@@ -182,7 +190,7 @@ def _read_verified(dataset: str, folder: str, stamps: tuple) -> dict[str, np.nda
     return arrays
 
 
-def _missing_message(dataset: str, root: str | None) -> str:
+def missing_message(dataset: str, root: str | None) -> str:
     where = " or ".join(str(d / dataset) for d in data_dirs(root))
     return (f"{dataset} not found (and not downloaded): put {', '.join(f + '.gz' for f in IDX_FILES)} in {where} "
             f"(or set NNLAB_DATA to the folder that holds {dataset}/)")
@@ -208,7 +216,7 @@ def fetch(dataset: str, root: str | None = None, mirrors: list[str] | None = Non
                 errors.append(f"{mirror}: {getattr(exc, 'reason', exc)}")
         else:
             raise DataError(f"cannot download {dataset} ({'; '.join(errors)}). Offline? "
-                            + _missing_message(dataset, root))
+                            + missing_message(dataset, root))
         if dataset == "fashion_mnist":
             digest = hashlib.md5((target / f"{stem}.gz").read_bytes()).hexdigest()
             if digest != FASHION_GZ_MD5[stem]:

@@ -1,7 +1,7 @@
 """Checks before training: known mistakes in a config, each explained in a sentence.
 
 ``static_checks(exp, facts)`` needs only the config and a few facts about the data, so a
-sweep can check every trial cheaply; ``init_checks(trainer)`` runs one forward pass of the
+sweep can check every trial cheaply; ``init_checks(setup)`` runs one forward pass of the
 initialised model on the probe set (exploding, collapsing, saturated or dead activations
 and the initial loss). Events have the same shape as the diagnosis's, with
 ``where: {"stage": "before training"}``.
@@ -17,11 +17,13 @@ import numpy as np
 from .config import Experiment
 from .data import Dataset
 from .diagnose import DEAD_WARN, INIT_ERROR, INIT_WARN, SEVERITY_ORDER, UNIT_ERROR, UNIT_WARN
+from .nn.build import dense_inits, hidden_activations, layer_specs, output_activation
+from .prepare import TrialSetup
 from .stats import probe_stats
 
 BEFORE = {"stage": "before training"}
 # Usual learning-rate ranges; outside by this factor the step is likely too small or too large.
-# Adam >= 0.03 and SGD >= 1 gave spiky runs with 37-80% dead ReLUs in calibration (DIAGNOSIS.md).
+# Adam >= 0.03 and SGD >= 1 gave spiky runs with 37-80% dead ReLUs on a small MNIST MLP.
 LR_RANGES = {"sgd": (1e-4, 0.5), "momentum": (1e-4, 0.3), "nesterov": (1e-4, 0.3), "adam": (1e-5, 0.01),
              "adamw": (1e-5, 0.01), "rmsprop": (1e-5, 0.01), "adagrad": (1e-4, 0.1)}
 LR_SLACK = 2.0
@@ -52,31 +54,10 @@ def _event(type_, severity, message, **evidence) -> dict:
     return {"type": type_, "severity": severity, "where": dict(BEFORE), "evidence": evidence, "message": message}
 
 
-def _activations(exp: Experiment) -> tuple[list[str], str]:
-    """Hidden activation names in order, and the output activation."""
-    if exp.model.layers is None:
-        return [exp.model.activation.split("(")[0]] * len(exp.model.hidden), exp.model.output.split("(")[0]
-    names = [layer.activation.split("(")[0] for layer in exp.model.layers if layer.type == "activation"]
-    last_is_activation = exp.model.layers[-1].type == "activation"
-    output = names[-1] if last_is_activation else "linear"
-    return (names[:-1] if last_is_activation else names), output
-
-
-def _inits(exp: Experiment) -> list[str]:
-    if exp.model.layers is None:
-        return [exp.model.init] * (len(exp.model.hidden) + 1)
-    return [layer.init or exp.model.init for layer in exp.model.layers if layer.type == "dense"]
-
-
-def _has_batchnorm(exp: Experiment) -> bool:
-    if exp.model.layers is None:
-        return exp.model.batchnorm != "none" and bool(exp.model.hidden)
-    return any(layer.type == "batchnorm" for layer in exp.model.layers)
-
-
 def static_checks(exp: Experiment, facts: DataFacts) -> list[dict]:
     events = []
-    hidden, output = _activations(exp)
+    specs = layer_specs(exp.model, None)  # the structure the trainer will build
+    hidden, output = hidden_activations(specs), output_activation(specs)
     loss = exp.loss.name
     if loss == "cross_entropy" and output == "sigmoid" and (facts.n_classes or 0) > 2:
         events.append(_event("sigmoid_output_with_cross_entropy", "error",
@@ -101,7 +82,7 @@ def static_checks(exp: Experiment, facts: DataFacts) -> list[dict]:
                                  f"{floor:.3g}, which is {floor / var:.0%} of Var(y) = {var:.3g}"
                                  f"{' (worse than predicting the mean)' if floor >= var else ''}. Use output: linear.",
                                  output=output, error_floor=floor, target_variance=var))
-    inits = _inits(exp)
+    inits = dense_inits(specs)
     symmetric = [name for name in inits[:-1] if name.split("(")[0] in ("zeros", "constant")]
     if symmetric:
         events.append(_event("symmetric_init", "error",
@@ -114,7 +95,7 @@ def static_checks(exp: Experiment, facts: DataFacts) -> list[dict]:
                              f"Inputs reach |x| = {facts.input_absmax:.4g} and feed {hidden[0]} units: their "
                              f"pre-activations start far in the flat tails, so they saturate and learn slowly. Use "
                              f"data.normalize: scale or standard.", input_absmax=facts.input_absmax))
-    if _has_batchnorm(exp):
+    if any(spec["type"] == "batchnorm" for spec in specs):
         batch = facts.n_train if exp.train.batch_size == "full" else exp.train.batch_size
         if batch == 1:
             events.append(_event("batchnorm_batch_size_1", "error",
@@ -137,11 +118,12 @@ def static_checks(exp: Experiment, facts: DataFacts) -> list[dict]:
     return events
 
 
-def init_checks(trainer) -> list[dict]:
+def init_checks(setup: TrialSetup) -> list[dict]:
     """One forward pass of the initialised model over the probe set."""
     events = []
-    stats = probe_stats(trainer.model, trainer.probe)
-    ctx = trainer.context()
+    stats = probe_stats(setup.model, setup.probe)
+    ctx = setup.context()
+    exp = setup.exp
     stds = [(int(k.split("/")[1]), v) for k, v in stats.items() if k.startswith("act_std/")]
     if stds:
         deepest_index, deepest = stds[-1]
@@ -149,13 +131,13 @@ def init_checks(trainer) -> list[dict]:
             events.append(_event("exploding_activations", "error",
                                  f"At init the activations grow layer by layer to std {deepest:.3g} in "
                                  f"{ctx.layers[deepest_index]}: the weights are too large for this depth "
-                                 f"({trainer.exp.model.init}). Use he_normal (ReLU) or glorot_uniform (tanh).",
+                                 f"({exp.model.init}). Use he_normal (ReLU) or glorot_uniform (tanh).",
                                  std_by_layer={i: v for i, v in stds}))
-        elif 0 < deepest < COLLAPSE_STD or (deepest == 0 and not _inits_symmetric(trainer.exp)):
+        elif 0 < deepest < COLLAPSE_STD or (deepest == 0 and not _inits_symmetric(exp)):
             events.append(_event("collapsing_activations", "warn",
                                  f"At init the activations shrink layer by layer to std {deepest:.3g} in "
                                  f"{ctx.layers[deepest_index]}: the weights are too small for this depth "
-                                 f"({trainer.exp.model.init}), so the signal (and the gradient) fades.",
+                                 f"({exp.model.init}), so the signal (and the gradient) fades.",
                                  std_by_layer={i: v for i, v in stds}))
     for prefix, type_, threshold, what, advice in (
             ("sat_frac/", "saturated_at_init", UNIT_WARN, "of the activations {where} are saturated",
@@ -163,7 +145,7 @@ def init_checks(trainer) -> list[dict]:
             ("dead_frac/", "dead_at_init", DEAD_WARN, "of the ReLUs {where} are never active on the probe",
              "they get no gradient. " + (NONNEGATIVE_HINT if ctx.inputs_nonnegative else
                                          "Check the init scale and the bias."))):
-        if type_ == "dead_at_init" and _inits_symmetric(trainer.exp):
+        if type_ == "dead_at_init" and _inits_symmetric(exp):
             continue  # symmetric_init already explains it
         flagged = {int(k.split("/")[1]): v for k, v in stats.items() if k.startswith(prefix) and v >= threshold}
         if flagged:
@@ -173,25 +155,25 @@ def init_checks(trainer) -> list[dict]:
             events.append(_event(type_, "error" if flagged[worst] >= UNIT_ERROR else "warn",
                                  f"At init {100 * flagged[worst]:.0f}% {what.format(where=where)}: {advice}",
                                  layers=flagged))
-    if ctx.kind == "classification" and trainer.exp.loss.name == "cross_entropy" and trainer.loss.reads == "logits":
-        out, _ = trainer.model.forward(trainer.probe, stop=-1 if trainer.fused else None)
-        loss, _ = trainer.eval_loss.forward(out, trainer.probe_targets)
+    if ctx.kind == "classification" and exp.loss.name == "cross_entropy" and setup.objective.reads == "logits":
+        out, _ = setup.objective.outputs(setup.model, setup.probe)
+        loss, _ = setup.objective.eval_loss.forward(out, setup.probe_targets)
         excess = loss - math.log(ctx.n_classes)
         if excess > INIT_WARN:
             events.append(_event("init_loss", "error" if excess > INIT_ERROR else "warn",
                                  f"The loss at init is {loss:.3f}, {excess:.2f} above ln {ctx.n_classes} = "
                                  f"{math.log(ctx.n_classes):.3f}: the logits start large and confident. Use a smaller "
-                                 f"init ({trainer.exp.model.init} now).", initial_loss=loss))
+                                 f"init ({exp.model.init} now).", initial_loss=loss))
     return events
 
 
 def _inits_symmetric(exp: Experiment) -> bool:
-    return any(name.split("(")[0] in ("zeros", "constant") for name in _inits(exp))
+    return any(name.split("(")[0] in ("zeros", "constant") for name in dense_inits(layer_specs(exp.model, None)))
 
 
-def check(trainer) -> list[dict]:
-    """Everything `nnlab doctor` reports for a prepared trainer, errors first."""
-    events = static_checks(trainer.exp, DataFacts.of(trainer.data)) + init_checks(trainer)
+def check(setup: TrialSetup) -> list[dict]:
+    """Everything `nnlab doctor` reports for a prepared trial, errors first."""
+    events = static_checks(setup.exp, DataFacts.of(setup.data)) + init_checks(setup)
     return sorted(events, key=lambda e: SEVERITY_ORDER[e["severity"]])
 
 

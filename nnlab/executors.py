@@ -2,8 +2,8 @@
 cluster. Every executor runs the same function, :func:`execute`, on a resolved config and
 hands back the trial's records; only the calling process writes the study.
 
-Interface: ``submit(trial_id, config)``, ``next_done() -> (trial_id, records)`` (blocks),
-``capacity`` (how many trials to keep in flight), ``close()`` and ``terminate()``.
+To add an executor: implement the :class:`Executor` protocol and add it to
+``make_executor``.
 """
 
 from __future__ import annotations
@@ -14,11 +14,32 @@ import queue
 import re
 import signal
 from collections import deque
+from typing import Protocol
 
 from .config import Experiment
 from .errors import ConfigError
+from .records import TrialRecords, failed_records
 from .runner import BLAS_THREADS, run_trial
-from .trainer import TrialRecords
+
+EXECUTORS = ("serial", "local", "dask")
+
+
+class Executor(Protocol):
+    """``submit`` a trial, collect finished ones with ``next_done`` (blocks), keep at most
+    ``capacity`` in flight; ``close`` when done, ``terminate`` on an interrupt."""
+
+    name: str
+
+    @property
+    def capacity(self) -> int: ...
+
+    def submit(self, trial_id: str, config: dict) -> None: ...
+
+    def next_done(self) -> tuple[str, TrialRecords]: ...
+
+    def close(self) -> None: ...
+
+    def terminate(self) -> None: ...
 
 
 def execute(config: dict) -> TrialRecords:
@@ -26,27 +47,28 @@ def execute(config: dict) -> TrialRecords:
     return run_trial(Experiment.model_validate(config))
 
 
-def failed_records(config: dict, error: BaseException) -> TrialRecords:
-    """Records for a trial whose worker died or could not run it at all."""
-    records = TrialRecords(config=config)
-    records.summary = {"status": "failed", "error": f"{type(error).__name__}: {error}", "events": []}
-    return records
-
-
 class SerialExecutor:
-    """Runs each trial in this process when its result is asked for."""
+    """Runs each trial in this process when its result is asked for.
+
+    ``callbacks`` watch training (``nnlab run``'s progress bar); ``prepared`` maps a trial
+    id to an already prepared ``(setup, doctor findings)`` so that `run` loads its data once."""
 
     name = "serial"
     capacity = 1
 
-    def __init__(self):
+    def __init__(self, callbacks: tuple = (), prepared: dict | None = None):
         self.pending: deque = deque()
+        self.callbacks = callbacks
+        self.prepared = prepared or {}
 
     def submit(self, trial_id: str, config: dict) -> None:
         self.pending.append((trial_id, config))
 
     def next_done(self):
         trial_id, config = self.pending.popleft()
+        if trial_id in self.prepared or self.callbacks:
+            setup, findings = self.prepared.pop(trial_id, (None, None))
+            return trial_id, run_trial(Experiment.model_validate(config), setup, self.callbacks, findings)
         return trial_id, execute(config)
 
     def close(self):
@@ -146,15 +168,26 @@ class DaskExecutor:
             self.client.close()
 
 
-def make_executor(kind: str, workers: int, scheduler: str | None):
+def make_executor(kind: str, workers: int | None, scheduler: str | None) -> Executor:
+    """The executor a command line asks for; ConfigError (exit 2) for a bad combination.
+    ``workers`` None means the default: one per core for ``local``."""
+    if kind not in EXECUTORS:
+        raise ConfigError(f"unknown executor '{kind}'; choose {', '.join(EXECUTORS)}")
+    if workers is not None and workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
     if kind == "dask":
         if not scheduler:
             raise ConfigError("--executor dask needs --scheduler tcp://host:8786 (or a scheduler file)")
+        if workers is not None:
+            raise ConfigError("--workers is for --executor local; a Dask cluster runs one trial per worker thread "
+                              "(start workers with --nthreads 1)")
         return DaskExecutor(scheduler)
     if scheduler:
         raise ConfigError("--scheduler goes with --executor dask")
-    if kind == "serial" or workers == 1:
+    if kind == "serial":
+        if workers not in (None, 1):
+            raise ConfigError(f"--executor serial runs one trial at a time; drop --workers {workers} "
+                              "or use --executor local")
         return SerialExecutor()
-    if kind == "local":
-        return LocalExecutor(workers)
-    raise ConfigError(f"unknown executor '{kind}'; choose serial, local or dask")
+    workers = workers or os.cpu_count() or 1
+    return SerialExecutor() if workers == 1 else LocalExecutor(workers)

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 
-from .config import get_path
 from .errors import ConfigError
-from .store import read_summary
+from .rows import read_plan, study_rows, write_summary_csv
+from .store import read_summary, trial_dirs, write_text_atomic
+from .tabular import plain_cell
 
 SEVERITY_COLORS = {"error": "#c0392b", "warn": "#d68910", "info": "#2471a3"}
 EMA_WEIGHT = 0.6
@@ -55,10 +55,6 @@ def _read_csv(path: Path):
 
 def is_trial(path: Path) -> bool:
     return (path / "summary.json").is_file()
-
-
-def trial_dirs(study: Path) -> list[Path]:
-    return sorted(p for p in study.iterdir() if p.is_dir() and not p.name.startswith(".") and is_trial(p))
 
 
 # ---------------------------------------------------------------- trial plots
@@ -173,39 +169,16 @@ def _mark_events(ax, events: list[dict]) -> None:
 
 # ---------------------------------------------------------------- study plots
 
-def study_table(study: Path):
-    """One row per trial folder: swept values (from study.yaml's axes), status, metrics."""
+def study_table(rows: list[dict], axes: list[str]):
+    """The study's rows (``rows.study_rows``) as a DataFrame; lists and mappings in the
+    swept columns become text, so that they compare and label alike."""
     import pandas as pd
-    import yaml
 
-    axes, order = [], []
-    planned = study / "study.yaml"
-    if planned.exists():
-        plan = yaml.safe_load(planned.read_text()) or {}
-        axes = plan.get("axes") or []
-        order = [t["id"].rsplit("-", 1)[1] for t in plan.get("trials") or []]
-    rank = {h: i for i, h in enumerate(order)}
-    records = []
-    # planned trials in plan order (configurations then appear as the study lists them), others after
-    for trial in sorted(trial_dirs(study), key=lambda t: (rank.get(t.name.rsplit("-", 1)[-1], len(rank)), t.name)):
-        summary = read_summary(trial) or {}
-        config = yaml.safe_load((trial / "config.yaml").read_text()) if (trial / "config.yaml").exists() else {}
-        row = {"trial": trial.name}
-        for axis in axes:
-            node = get_path(config, axis)
-            row[axis] = json.dumps(node, separators=(",", ":")) if isinstance(node, (list, dict)) else node
-        row["status"] = summary.get("status")
-        row["epochs"] = summary.get("epochs_run")
-        for key, value in (summary.get("final") or {}).items():
-            if "/" not in key and key not in ("epoch", "step", "lr", "grad_norm"):
-                row[f"final_{key}"] = value
-        best = summary.get("best") or {}
-        row["best_epoch"] = best.get("epoch")
-        row["events"] = "; ".join(f"{e['severity']}:{e['type']}" for e in summary.get("events") or []
-                                  if e["severity"] in ("warn", "error")) or None
-        row["error"] = summary.get("error")
-        records.append(row)
-    return pd.DataFrame.from_records(records), [a for a in axes if a != "seed"]
+    table = pd.DataFrame.from_records(rows)
+    for axis in axes:
+        if axis in table:
+            table[axis] = [plain_cell(v) if isinstance(v, (list, dict)) else v for v in table[axis]]
+    return table
 
 
 def _config_label(row, axes: list[str]) -> str:
@@ -340,8 +313,11 @@ def write_report(path: Path, out: Path | None = None) -> list[Path]:
         trials = trial_dirs(path)
         if not trials:
             raise ConfigError(f"{path}: neither a trial folder (summary.json) nor a study folder (trial folders inside)")
-        table, axes = study_table(path)
-        table.to_csv(out / "summary.csv", index=False)
+        all_axes, planned = read_plan(path)
+        rows = study_rows(path, all_axes, planned)
+        write_summary_csv(path, rows, out / "summary.csv")
+        table = study_table([r for r in rows if r["status"] in ("complete", "diverged", "failed")], all_axes)
+        axes = [a for a in all_axes if a != "seed"]
         written = [out / "summary.csv"] + plot_study(path, table, axes, out)
         counts = table["status"].value_counts().to_dict()
         sections = "".join(f"<details><summary>{html.escape(t.name)} — "
@@ -355,5 +331,5 @@ def write_report(path: Path, out: Path | None = None) -> list[Path]:
                 + f"<h2>Trials</h2>{_table_html(table)}<h2>Each trial</h2>{sections}")
         title = path.name
     index = out / "index.html"
-    index.write_text(PAGE.format(title=html.escape(title), body=body))
+    write_text_atomic(index, PAGE.format(title=html.escape(title), body=body))
     return [index] + written

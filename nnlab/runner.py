@@ -1,5 +1,6 @@
-"""run_trial(exp) -> TrialRecords: train one resolved experiment, never raising for a
-failure inside training (it becomes status ``failed`` with the error)."""
+"""``run_trial(exp) -> TrialRecords``: one resolved experiment, trained with one BLAS
+thread, diagnosed, never raising for a failure inside training (it becomes status
+``failed`` with the error). Every executor runs trials through here."""
 
 from __future__ import annotations
 
@@ -11,8 +12,14 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from . import __version__
+from .callbacks import Callback
 from .config import Experiment
-from .trainer import Trainer, TrialRecords
+from .fit import fit
+from .prepare import TrialSetup
+from .prepare import prepare as _prepare
+from .records import TrialRecords, failed_records
+from .stats import UnitStats
+from .summarize import summarize
 
 # OpenBLAS gives different bytes with 1 and 2 threads (measured), so every trial runs
 # with one BLAS thread wherever it runs: alone, in a pool or on a Dask worker.
@@ -24,32 +31,35 @@ def environment() -> dict:
             "platform": platform.platform(), "blas_threads": BLAS_THREADS, "pid": os.getpid()}
 
 
-def prepare(exp: Experiment, download: bool = True) -> Trainer:
+def prepare(exp: Experiment, download: bool = True) -> TrialSetup:
     """Load data and build the model; ConfigError / DataError surface here, before training."""
     with threadpool_limits(BLAS_THREADS):
-        return Trainer(exp, download=download)
+        return _prepare(exp, download=download)
 
 
-def run_trial(exp: Experiment, trainer: Trainer | None = None, on_step=None, on_epoch=None,
+def run_trial(exp: Experiment, setup: TrialSetup | None = None, callbacks: list[Callback] | tuple = (),
               doctor_events: list | None = None) -> TrialRecords:
     """Train ``exp``; a diverged run is a result, an exception is recorded as ``failed``.
 
-    The doctor's checks (before training) lead the trial's events, then the diagnosis."""
+    The doctor's checks (before training) lead the trial's events, then the diagnosis.
+    ``callbacks`` observe training (progress bars); unit statistics are added here."""
     from .doctor import check
     # Overflow on the way to NaN is expected and detected explicitly: no numpy warnings.
     with threadpool_limits(BLAS_THREADS), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
-            trainer = trainer or Trainer(exp)
+            setup = setup or _prepare(exp)
             if doctor_events is None:
-                doctor_events = check(trainer)
-            records = trainer.fit(on_step=on_step, on_epoch=on_epoch)
+                doctor_events = check(setup)
+            stats = UnitStats(setup.model, setup.probe, setup.dense_indices) if exp.train.unit_stats else None
+            result = fit(setup, ([stats] if stats else []) + list(callbacks))
+            records = result.records
+            records.after_first_step = stats.after_first_step if stats else {}
+            records.summary = summarize(setup, result, records.after_first_step)
             records.summary["events"] = doctor_events + records.summary["events"]
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # a failed trial is recorded, the sweep goes on
-            records = TrialRecords(config=exp.resolved())
-            records.summary = {"status": "failed", "error": f"{type(exc).__name__}: {exc}",
-                               "traceback": traceback.format_exc(limit=8)}
+            records = failed_records(exp.resolved(), exc, traceback.format_exc(limit=8))
     records.summary["config_hash"] = exp.config_hash()
     records.summary["environment"] = environment()
     records.summary.setdefault("events", [])

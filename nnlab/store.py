@@ -1,4 +1,4 @@
-"""The results layout on disk: atomic trial folders, CSV/JSON/NPZ writers, lookup by hash.
+"""The results layout on disk: atomic trial folders and files, the fingerprint, lookup by hash.
 
 A trial folder is written under a temporary name and renamed into place, so it appears
 whole or not at all. Its name is ``<slug>-<hash>``; the hash is the config's, so a
@@ -18,40 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .claims import claim_owner
 from .config import dump_yaml
-from .trainer import TrialRecords
+from .naming import hash_of
+from .records import TrialRecords
+from .tabular import TIMING_COLUMNS, to_csv
 
-TIMING_COLUMNS = ("time_s",)
 COMPLETE_STATUSES = ("complete", "diverged")  # a diverged trial is a result, not a failure
-
-
-def format_value(value) -> str:
-    """Deterministic text for a CSV cell: shortest round-trip float repr, '' for None."""
-    if value is None:
-        return ""
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    return str(value)
-
-
-def to_csv(rows: list[dict], exclude: tuple = ()) -> str:
-    """Rows to CSV text with the union of keys as columns, in first-seen order; time last."""
-    columns = []
-    for row in rows:
-        columns.extend(k for k in row if k not in columns and k not in exclude)
-    columns = [c for c in columns if c not in TIMING_COLUMNS] + [c for c in columns if c in TIMING_COLUMNS]
-    lines = [",".join(columns)]
-    lines.extend(",".join(format_value(row.get(c)) for c in columns) for row in rows)
-    return "\n".join(lines) + "\n"
 
 
 def fingerprint(metrics_csv_without_time: str, steps_csv: str, final_weights: dict) -> str:
@@ -157,36 +130,33 @@ def find_trial(study_dir: Path, config_hash: str) -> Path | None:
     if not Path(study_dir).is_dir():
         return None
     for path in sorted(Path(study_dir).glob(f"*-{config_hash}")):
-        if path.is_dir() and not path.name.startswith("."):
+        if path.is_dir() and not path.name.startswith(".") and hash_of(path.name) == config_hash:
             return path
     return None
 
 
-def slug(values: dict) -> str:
-    """'activation=relu,seed=0' from {'model.activation': 'relu', 'seed': 0}; short, path-safe."""
-    if not values:
-        return "run"
-    parts = []
-    for key, value in values.items():
-        text = _slug_value(value)
-        path = key.split(".")
-        label = path[-2] if path[-1] == "name" and len(path) > 1 else path[-1]
-        parts.append(f"{label}={text}")
-    out = ",".join(parts)
-    for bad in '/\\ :*?"<>|':
-        out = out.replace(bad, "_")
-    return out[:80]
+def trial_dirs(study_dir: Path) -> list[Path]:
+    """Every finished trial folder (it holds summary.json) in a study folder, by name."""
+    return sorted(p for p in Path(study_dir).iterdir()
+                  if p.is_dir() and not p.name.startswith(".") and (p / "summary.json").is_file())
 
 
-def _slug_value(value) -> str:
-    """'adagrad(lr=0.1)' for {name: adagrad, lr: 0.1}; '[64,64]' for a list; plain scalars."""
-    if isinstance(value, dict):
-        rest = ";".join(f"{k}={_slug_value(v)}" for k, v in value.items() if k != "name")
-        return f"{value['name']}({rest})" if "name" in value else rest
-    if isinstance(value, list):
-        return "[" + ",".join(_slug_value(v) for v in value) + "]"
-    return format_value(value)
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write beside ``path``, then rename over it: readers see the old or the new file, whole."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
-def trial_name(values: dict, config_hash: str) -> str:
-    return f"{slug(values)}-{config_hash}"
+def trial_status(study_dir: Path, config_hash: str) -> tuple[str, Path | None, dict | None]:
+    """('complete' | 'diverged' | 'failed' | 'running' | 'pending', folder, summary)."""
+    folder = find_trial(study_dir, config_hash)
+    summary = read_summary(folder) if folder else None
+    if summary:
+        return summary.get("status", "failed"), folder, summary
+    if claim_owner(study_dir, config_hash) is not None:
+        return "running", None, None
+    return "pending", None, None

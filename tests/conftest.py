@@ -22,6 +22,23 @@ needs_mnist = pytest.mark.skipif(
     reason="MNIST IDX files not found: set NNLAB_DATA to a folder holding mnist/ (CI uses ../shared/data)")
 
 
+def arithmetic_differs() -> str | None:
+    """Why fingerprints recorded in tests/fingerprints.json cannot match here, or None.
+    They are bytes of float arithmetic: the NumPy version and OpenBLAS kernel family count."""
+    import json
+
+    import numpy as np
+    from threadpoolctl import threadpool_info
+
+    recorded = json.loads((ROOT / "tests" / "fingerprints.json").read_text())["recorded_with"]
+    kernels = {info.get("architecture") for info in threadpool_info() if info.get("user_api") == "blas"}
+    if np.__version__ != recorded["numpy"] or recorded["blas_architecture"] not in kernels:
+        return (f"fingerprints were recorded with numpy {recorded['numpy']} and OpenBLAS "
+                f"{recorded['blas_architecture']} kernels; this machine has numpy {np.__version__} and "
+                f"{sorted(map(str, kernels))}")
+    return None
+
+
 @pytest.fixture
 def cli(tmp_path, monkeypatch):
     """Invoke `nnlab` in a temporary working directory; returns (exit_code, stdout, stderr)."""

@@ -9,7 +9,7 @@ from nnlab.nn.gradcheck import numerical_gradient, rel_error
 from nnlab.nn.layers import BatchNorm, Dense, Dropout
 from nnlab.nn.losses import (LogitBinaryCrossEntropy, MeanAbsoluteError, MeanSquaredError,
                              ProbabilityBinaryCrossEntropy, ProbabilityCrossEntropy, SoftmaxCrossEntropy)
-from nnlab.nn.model import build_model
+from nnlab.nn.build import build_model, layer_specs
 
 TOL = 1e-6
 
@@ -117,7 +117,7 @@ def test_whole_model_gradients(batchnorm, activation):
         "hidden": [5, 4], "activation": activation, "batchnorm": batchnorm, "init": "glorot_normal",
         # a non-zero bias keeps pre-activations off ReLU's kink at exactly 0
         "bias_init": "uniform(0.05, 0.2)"}})
-    model = build_model(exp.model.layer_specs(3), 3)
+    model = build_model(layer_specs(exp.model, 3), 3)
     model.initialize(np.random.default_rng(0), np.float64)
     x = _x((8, 3), seed=4)
     y = _labels(8, 3)

@@ -3,9 +3,11 @@
 import json
 import math
 
-from conftest import ROOT, needs_mnist
+import pytest
 
-pytestmark = needs_mnist
+from conftest import ROOT, arithmetic_differs, needs_mnist
+
+pytestmark = [needs_mnist, pytest.mark.slow]
 
 
 def test_shared_copy_verifies(cli):
@@ -17,7 +19,7 @@ def test_default_config_reaches_98_percent(cli, tmp_path):
     """The README's main job: 784-256-128-10 ReLU/He/Adam 1e-3, batch 128 (about 25 s)."""
     code, out, _ = cli("run", ROOT / "configs" / "mnist.yaml", "-q")
     assert code == 0, out
-    (trial,) = [p for p in (tmp_path / "results" / "mnist").iterdir()]
+    (trial,) = [p for p in (tmp_path / "results" / "mnist").iterdir() if not p.name.startswith(".")]
     summary = json.loads((trial / "summary.json").read_text())
     assert summary["data"] == {"name": "mnist", "kind": "classification", "classes": 10,
                                "n_train": 54000, "n_val": 6000, "n_test": 10000}
@@ -28,6 +30,9 @@ def test_default_config_reaches_98_percent(cli, tmp_path):
     # before training a He-initialised net predicts near-uniformly: loss close to ln 10
     first = (trial / "metrics.csv").read_text().splitlines()[1].split(",")
     assert abs(float(first[2]) - math.log(10)) < 0.3
+    if arithmetic_differs() is None:  # same NumPy and BLAS kernels: the same bytes as recorded
+        golden = json.loads((ROOT / "tests" / "fingerprints.json").read_text())
+        assert summary["fingerprint"] == golden["runs"]["mnist"]
 
 
 def test_subset_overfits_quickly(cli):

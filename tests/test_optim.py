@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nnlab.nn.optim import make_optimizer
-from nnlab.nn.schedules import cosine, exponential, step
+from nnlab.nn.schedules import CosineLR, ExponentialLR, StepLR, make_schedule
 
 W0 = [1.0, -2.0]
 GRADS = [[0.5, -1.0], [0.1, 0.3], [-0.2, 0.4]]
@@ -91,9 +91,22 @@ def test_float32_parameters_stay_float32():
 
 
 @pytest.mark.parametrize("schedule, kwargs, expected", [
-    pytest.param(step, {"every": 2, "gamma": 0.5}, [1.0, 1.0, 0.5, 0.5, 0.25], id="step"),
-    pytest.param(exponential, {"gamma": 0.5}, [1.0, 0.5, 0.25, 0.125, 0.0625], id="exponential"),
-    pytest.param(cosine, {"t_max": 4, "eta_min": 0.0}, [1.0, 0.8535533905932737, 0.5, 0.14644660940672627, 0.0], id="cosine"),
+    pytest.param(StepLR, {"every": 2, "gamma": 0.5}, [1.0, 1.0, 0.5, 0.5, 0.25], id="step"),
+    pytest.param(ExponentialLR, {"gamma": 0.5}, [1.0, 0.5, 0.25, 0.125, 0.0625], id="exponential"),
+    pytest.param(CosineLR, {"t_max": 4, "eta_min": 0.0}, [1.0, 0.8535533905932737, 0.5, 0.14644660940672627, 0.0], id="cosine"),
 ])
-def test_schedules_per_epoch(schedule, kwargs, expected):
-    assert [schedule(1.0, e, **kwargs) for e in range(1, 6)] == pytest.approx(expected)
+def test_schedules_set_the_optimizers_rate_per_epoch(schedule, kwargs, expected):
+    optimizer = make_optimizer("sgd", lr=1.0)
+    bound = schedule(optimizer, **kwargs)
+    seen = []
+    for epoch in range(1, 6):
+        bound.start_epoch(epoch)
+        seen.append(optimizer.lr)
+    assert seen == pytest.approx(expected)
+    assert bound.base_lr == 1.0  # the base rate is kept apart from the live one
+
+
+def test_no_schedule_keeps_the_rate():
+    optimizer = make_optimizer("adam", lr=0.003)
+    schedule = make_schedule(optimizer)
+    assert [schedule.start_epoch(e) for e in (1, 2, 50)] == [0.003, 0.003, 0.003]

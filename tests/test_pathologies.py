@@ -110,6 +110,7 @@ def test_divergence_is_an_error_event_with_its_step():
 
 
 @needs_mnist
+@pytest.mark.slow
 class TestOnMnist:
     """The same pathologies on a 10 000-image MNIST subset (a few seconds each)."""
 

@@ -3,7 +3,7 @@
 import pytest
 
 from nnlab.errors import ConfigError
-from nnlab.sweep import parse_axis_values, plan
+from nnlab.plan import parse_axis_values, plan
 
 BASE = {"name": "s", "data": {"name": "xor"}, "train": {"epochs": 1}}
 

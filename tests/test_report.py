@@ -31,7 +31,7 @@ def test_ema_is_debiased_and_flat_on_a_constant():
 def test_trial_report(cli, tmp_path):
     config = write(tmp_path / "c.yaml", "name: t\ndata: {name: spirals, n_samples: 300}\nmodel: {hidden: [16], init: zeros}\ntrain: {epochs: 6}\n")
     assert cli("run", config, "-q")[0] == 0
-    (trial,) = (tmp_path / "results" / "t").iterdir()
+    (trial,) = [p for p in (tmp_path / "results" / "t").iterdir() if not p.name.startswith(".")]
     code, out, _ = cli("report", trial)
     assert code == 0 and "report:" in out
     page = (trial / "report" / "index.html").read_text()

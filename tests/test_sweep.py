@@ -14,6 +14,9 @@ import pytest
 
 from conftest import write
 
+# Worker pools, subprocesses killed mid-study and a Dask cluster: seconds each.
+pytestmark = pytest.mark.slow
+
 STUDY = """
 name: study
 data: {name: spirals, n_samples: 3000, n_test: 300}
@@ -238,15 +241,17 @@ def test_a_trial_finished_by_another_sweep_while_we_claim_is_not_run_again(tmp_p
     import shutil
 
     from nnlab import study as study_module
-    from nnlab.sweep import plan
+    from nnlab.plan import plan
 
     study_dir = tmp_path / "study"
     the_plan = plan(yaml.safe_load(STUDY))
+    ids = {trial.config_hash: trial.id for trial in the_plan.trials}
     real_claim = study_module.claim
 
-    def claim_after_the_other_sweep_finished(directory, trial):
-        shutil.copytree(serial_reference / trial.id, directory / trial.id)  # the other sweep's result
-        return real_claim(directory, trial)
+    def claim_after_the_other_sweep_finished(directory, config_hash):
+        trial_id = ids[config_hash]
+        shutil.copytree(serial_reference / trial_id, directory / trial_id)  # the other sweep's result
+        return real_claim(directory, config_hash)
 
     monkeypatch.setattr(study_module, "claim", claim_after_the_other_sweep_finished)
 

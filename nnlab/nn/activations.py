@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from .layers import Layer
 
-class Activation:
-    """Base class: no parameters, ``name`` is the YAML name."""
+
+class Activation(Layer):
+    """Base class: no parameters, ``name`` is the YAML name, ``kwargs`` its parameters."""
 
     name = "activation"
 
     def __init__(self, **kwargs):
+        super().__init__()
         self.kwargs = kwargs
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-        self.buffers: dict[str, np.ndarray] = {}
-
-    def initialize(self, rng, dtype) -> None:
-        pass
 
     def spec(self) -> str:
         args = ", ".join(f"{k}={v}" for k, v in self.kwargs.items())

@@ -1,19 +1,53 @@
-"""Layers with parameters or randomness: Dense, BatchNorm, Dropout.
+"""The :class:`Layer` contract, and the layers with parameters or randomness: Dense,
+BatchNorm, Dropout (activations are layers too, in ``activations.py``).
 
 Each layer owns ``params`` and ``grads`` (same keys), and ``buffers`` for state that is
 not trained (BatchNorm's running statistics). ``out, cache = forward(x, training, rng)``
 sits beside ``dx = backward(dout, cache)``, which writes the parameter gradients into
 ``grads`` (arrays allocated once and reused).
+
+To add a layer: subclass :class:`Layer`, give it a ``name``, ``forward`` and ``backward``
+(and ``initialize`` if it has parameters), add a row to the gradient check table in
+``tests/test_gradcheck.py``, and a spec type in ``nn/build.py``.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from .init import INITIALIZERS
 
 
-class Dense:
+class Layer:
+    """Base class: ``params``/``grads`` keyed alike, ``buffers`` for untrained state.
+
+    ``forward(x, training, rng) -> (out, cache)``; ``backward(dout, cache) -> dx`` fills
+    ``grads``. ``rng`` is the trial's dropout stream (only layers that draw use it)."""
+
+    name = "layer"
+
+    def __init__(self) -> None:
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
+
+    def initialize(self, rng: np.random.Generator | None, dtype) -> None:
+        """Allocate (and draw) parameters; layers without any keep the default no-op."""
+
+    def forward(self, x: np.ndarray, training: bool = False,
+                rng: np.random.Generator | None = None) -> tuple[np.ndarray, Any]:
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Dense(Layer):
     """Fully connected: x (N, fan_in) -> y (N, units); y = x @ W + b (torch.nn.Linear).
 
     W has shape (fan_in, units), i.e. the transpose of torch's ``weight``.
@@ -24,11 +58,9 @@ class Dense:
 
     def __init__(self, fan_in: int, units: int, init: tuple = ("he_normal", {}),
                  bias_init: tuple = ("zeros", {})):
+        super().__init__()
         self.fan_in, self.units = fan_in, units
         self.init, self.bias_init = init, bias_init
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-        self.buffers: dict[str, np.ndarray] = {}
 
     def initialize(self, rng: np.random.Generator, dtype) -> None:
         init_name, init_kwargs = self.init
@@ -51,7 +83,7 @@ class Dense:
         return f"dense({self.fan_in}->{self.units})"
 
 
-class BatchNorm:
+class BatchNorm(Layer):
     """Batch normalisation over the batch axis, as torch.nn.BatchNorm1d.
 
     x (N, D) -> (N, D). Training: mu, var = batch mean and *biased* batch variance,
@@ -65,10 +97,8 @@ class BatchNorm:
     name = "batchnorm"
 
     def __init__(self, dim: int, momentum: float = 0.1, eps: float = 1e-5):
+        super().__init__()
         self.dim, self.momentum, self.eps = dim, momentum, eps
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-        self.buffers: dict[str, np.ndarray] = {}
 
     def initialize(self, rng: np.random.Generator, dtype) -> None:
         self.params = {"gamma": np.ones(self.dim, dtype), "beta": np.zeros(self.dim, dtype)}
@@ -115,20 +145,15 @@ class BatchNorm:
         return f"batchnorm({self.dim})"
 
 
-class Dropout:
+class Dropout(Layer):
     """Inverted dropout (torch.nn.Dropout): in training y = x * m / (1 - p) with
     m ~ Bernoulli(1 - p) drawn from the trial's dropout stream; identity at evaluation."""
 
     name = "dropout"
 
     def __init__(self, p: float):
+        super().__init__()
         self.p = p
-        self.params: dict[str, np.ndarray] = {}
-        self.grads: dict[str, np.ndarray] = {}
-        self.buffers: dict[str, np.ndarray] = {}
-
-    def initialize(self, rng, dtype) -> None:
-        pass
 
     def forward(self, x, training=False, rng=None):
         if not training or self.p == 0:

@@ -174,6 +174,33 @@ class MeanAbsoluteError:
 LOSSES = ("cross_entropy", "binary_cross_entropy", "mse", "mae")
 
 
+class Objective:
+    """The loss and the model's output activation, decided together once.
+
+    When ``fused`` (softmax + cross-entropy, sigmoid + BCE) the loss reads the values
+    *before* the output activation, so training, evaluation and the doctor run the model
+    up to, not including, its last layer (``outputs``); predictions still pass through it.
+    ``eval_loss`` is the same loss with ``mean`` reduction: epoch metrics are means over a
+    split whatever the training reduction."""
+
+    def __init__(self, name: str, output_activation: str, reduction: str = "mean"):
+        self.loss, self.fused = make_loss(name, output_activation, reduction)
+        self.eval_loss, _ = make_loss(name, output_activation, "mean")
+        self.stop = -1 if self.fused else None
+
+    @property
+    def reads(self) -> str:
+        """'logits', 'probabilities' or 'outputs': what the loss is computed on."""
+        return self.loss.reads
+
+    def outputs(self, model, x, training: bool = False, rng=None):
+        """What the loss reads, with the caches for backward: ``(out, caches)``."""
+        return model.forward(x, training, rng, stop=self.stop)
+
+    def describe(self) -> str:
+        return f"{self.loss.name} on {self.loss.reads}" + (" (fused with the output activation)" if self.fused else "")
+
+
 def make_loss(name: str, output_activation: str, reduction: str = "mean"):
     """Pick the loss object and whether it fuses with the model's last (activation) layer.
 
@@ -199,4 +226,4 @@ def make_loss(name: str, output_activation: str, reduction: str = "mean"):
     raise KeyError(name)
 
 
-__all__ = ["LOSSES", "make_loss", "softmax", "sigmoid"]
+__all__ = ["LOSSES", "Objective", "make_loss", "softmax", "sigmoid"]

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import ACTIVATIONS, Activation
-from .layers import BatchNorm, Dense, Dropout
+from .layers import Layer
 
 
 class Sequential:
-    def __init__(self, layers: list):
+    """Layers in order; ``forward`` keeps each layer's cache for ``backward``."""
+
+    def __init__(self, layers: list[Layer]):
         self.layers = layers
 
     def initialize(self, rng: np.random.Generator, dtype) -> None:
@@ -30,7 +31,8 @@ class Sequential:
         return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
 
     def forward(self, x, training=False, rng=None, stop: int | None = None):
-        """Run layers[:stop]; returns the output and the per-layer caches."""
+        """Run layers[:stop]; returns the output and the per-layer caches. ``stop=-1``
+        leaves out the output activation when the loss is fused with it (``Objective``)."""
         caches = []
         for layer in self.layers[:stop]:
             x, cache = layer.forward(x, training, rng)
@@ -62,38 +64,3 @@ class Sequential:
 
     def n_params(self) -> int:
         return int(sum(v.size for v in self.params.values()))
-
-
-def build_model(layer_specs: list[dict], input_dim: int) -> Sequential:
-    """Build from resolved layer specs (see ``config.ModelConfig.layer_specs``).
-
-    Each spec is a dict with ``type`` one of dense / activation / batchnorm / dropout.
-    """
-    layers = []
-    dim = input_dim
-    for spec in layer_specs:
-        kind = spec["type"]
-        if kind == "dense":
-            layers.append(Dense(dim, spec["units"], spec["init"], spec["bias_init"]))
-            dim = spec["units"]
-        elif kind == "activation":
-            name, kwargs = spec["activation"]
-            layers.append(ACTIVATIONS[name](**kwargs))
-        elif kind == "batchnorm":
-            layers.append(BatchNorm(dim, spec["momentum"], spec["eps"]))
-        elif kind == "dropout":
-            layers.append(Dropout(spec["p"]))
-        else:  # the schema rejects other types before we get here
-            raise ValueError(f"unknown layer type {kind!r}")
-    return Sequential(layers)
-
-
-def output_activation(model: Sequential) -> str:
-    """Name of the last activation if the model ends with one, else 'linear'."""
-    last = model.layers[-1]
-    return last.name if isinstance(last, Activation) else "linear"
-
-
-def output_dim(model: Sequential) -> int:
-    dense = [layer for layer in model.layers if isinstance(layer, Dense)]
-    return dense[-1].units

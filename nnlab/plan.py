@@ -1,4 +1,5 @@
-"""Planning a study: ``plan(data, overrides)`` -> :class:`Plan`, pure data, no I/O.
+"""Planning: ``plan(data, overrides)`` -> :class:`Plan`, pure data, no I/O. A sweep is a
+plan of many trials; ``plan_run`` makes the one-trial plan of ``nnlab run``.
 
 A study is the product of its axes, in this order (the last varies fastest):
 grid axes (cartesian), the zip group (paired values), the random draws, and seeds
@@ -16,10 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .config import (Experiment, apply_overrides, parse_yaml_value, set_path, split_override,
+from .config import (Experiment, apply_overrides, get_path, parse_yaml_value, set_path, split_override,
                      split_top_level, validate)
 from .errors import ConfigError
-from .store import trial_name
+from .naming import trial_name
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,7 @@ class Trial:
     id: str                   # '<slug of swept values>-<config hash>'
     values: dict              # swept key path -> value, in axis order (seed last)
     experiment: Experiment    # fully resolved, sweep section removed
-
-    @property
-    def config_hash(self) -> str:
-        return self.id.rsplit("-", 1)[1]
+    config_hash: str          # what finds the trial's folder again, whatever its slug
 
 
 @dataclass
@@ -39,9 +37,6 @@ class Plan:
     base: dict                # the resolved base config (sweep section included)
     axes: list[str]           # swept key paths, seed last if replicated
     trials: list[Trial] = field(default_factory=list)
-
-    def table(self) -> list[dict]:
-        return [{"trial": t.id, **t.values} for t in self.trials]
 
 
 def parse_axis_values(text: str) -> list:
@@ -143,8 +138,24 @@ def plan(data: dict, overrides: list[str] | tuple = (), source: str = "<config>"
         if config_hash in seen:  # two axis points that resolve to the same config run once
             continue
         seen.add(config_hash)
-        result.trials.append(Trial(trial_name(values, config_hash), values, exp))
+        result.trials.append(Trial(trial_name(values, config_hash), values, exp, config_hash))
     return result
+
+
+def plan_run(data: dict, overrides: list[str] | tuple = (), source: str = "<config>",
+             lines: dict | None = None) -> Plan:
+    """The one-trial plan of ``nnlab run``: overrides apply to the file's config, the
+    ``sweep:`` section is not expanded, and a comma list is refused (it is a sweep axis).
+    The trial is named after the overridden keys (``run`` without any)."""
+    overrides = list(overrides)
+    fixed = apply_overrides(data, overrides)
+    exp = validate(fixed, source, lines, {split_override(o)[0]: "override" for o in overrides})
+    resolved = exp.resolved()
+    values = {key: get_path(resolved, key) for key in (split_override(o)[0] for o in overrides)}
+    trial_exp = validate({k: v for k, v in resolved.items() if k != "sweep"}, source)
+    config_hash = exp.config_hash()
+    return Plan(study=exp.name, base=resolved, axes=[],
+                trials=[Trial(trial_name(values, config_hash), values, trial_exp, config_hash)])
 
 
 def _with_values(base: dict, values: dict) -> dict:

@@ -1,0 +1,79 @@
+"""Command-line overrides: ``key.path=value`` parsed, split and applied to nested dicts."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from ..errors import ConfigError
+from .yaml_io import parse_yaml_value
+
+
+def split_override(text: str) -> tuple[str, str]:
+    """'optimizer.lr=0.01' -> ('optimizer.lr', '0.01')."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*", key):
+        raise ConfigError(f"override '{text}': write key.path=value, e.g. optimizer.lr=0.01")
+    return key, value
+
+
+def split_top_level(value: str) -> list[str]:
+    """Split on commas outside brackets, parentheses and quotes: 'a,b' -> ['a', 'b'];
+    '[256,128]' and 'leaky_relu(0.1)' stay whole."""
+    parts, depth, quote, current = [], 0, None, []
+    for ch in value:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    parts.append("".join(current))
+    return [p.strip() for p in parts]
+
+
+def get_path(data: dict, key: str):
+    """The value at ``a.b.c`` in nested dicts, or None where the path does not exist."""
+    node = data
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def set_path(data: dict, key: str, value) -> None:
+    """Set ``a.b.c`` in nested dicts; a string shorthand ('adam') becomes {name: adam}."""
+    parts = key.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        child = node.get(part)
+        if isinstance(child, str):
+            child = {"name": child}
+        elif child is None:
+            child = {}
+        elif not isinstance(child, dict):
+            raise ConfigError(f"override {key}: {'.'.join(parts[:i + 1])} is not a mapping")
+        node[part] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    """Apply 'key.path=value' overrides (one value each) to a copy of ``data``."""
+    data = json.loads(json.dumps(data))
+    for text in overrides:
+        key, raw = split_override(text)
+        values = split_top_level(raw)
+        if len(values) > 1:
+            raise ConfigError(f"override '{text}' lists {len(values)} values: that is a sweep axis; use `nnlab sweep`")
+        set_path(data, key, parse_yaml_value(values[0]))
+    return data

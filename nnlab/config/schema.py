@@ -1,0 +1,319 @@
+"""The experiment schema: pydantic models with every default listed one per line and the
+reason beside it. Optimizer and schedule configs live in :mod:`.optim_schema`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator, model_validator
+
+from ..data import DATASET_KINDS
+from ..nn.activations import ACTIVATIONS
+from ..nn.init import INITIALIZERS
+from ..nn.losses import LOSSES
+from .base import Strict
+from .optim_schema import AdamConfig, OptimizerConfig, ScheduleConfig
+from .specs import canonical, suggest
+
+HIDDEN_ACTIVATIONS = {k: v for k, v in ACTIVATIONS.items() if k != "softmax"}
+
+
+def _activation(value):
+    return canonical(value, HIDDEN_ACTIVATIONS, "activation", skip=1)
+
+
+def _output(value):
+    return None if value is None else canonical(value, ACTIVATIONS, "output activation", skip=1)
+
+
+def _init(value):
+    return canonical(value, INITIALIZERS, "initializer", skip=4)
+
+
+ActivationSpec = Annotated[str, BeforeValidator(_activation)]
+InitSpec = Annotated[str, BeforeValidator(_init)]
+
+
+# ---------------------------------------------------------------- data
+
+class DataConfig(Strict):
+    name: str = "mnist"               # mnist | fashion_mnist | xor | spirals | moons | blobs | regression
+    root: str | None = None           # where IDX files live when $NNLAB_DATA is not set
+    normalize: Literal["none", "scale", "standard"] = "scale"  # x/255 (min-max for generated sets) keeps inputs in [0, 1]
+    validation: Union[int, float] = 0.1  # fraction of train held out (stratified, seeded), or a count
+    subset: int | None = Field(None, ge=1)  # first N training examples after the split (overfitting studies)
+    n_samples: int = Field(1000, ge=4)   # generated sets: training examples (before the validation split)
+    n_test: int = Field(1000, ge=1)      # generated sets: test examples
+    noise: float | None = Field(None, ge=0)  # generated sets: noise level (None: the set's own default)
+    classes: int | None = Field(None, ge=2)  # blobs and spirals: number of classes (default 3)
+    seed: int = Field(0, ge=0)           # generated sets: fixed across trial seeds so replicates share data
+
+    @field_validator("name")
+    @classmethod
+    def _known_dataset(cls, value):
+        if value not in DATASET_KINDS:
+            raise ValueError(f"unknown dataset '{value}'{suggest(value, DATASET_KINDS)}; choose from {', '.join(DATASET_KINDS)}")
+        return value
+
+    @field_validator("validation")
+    @classmethod
+    def _validation(cls, value):
+        if isinstance(value, float) and not 0 <= value < 1:
+            raise ValueError(f"a validation fraction must be in [0, 1), got {value} (or give a count: validation: 5000)")
+        if isinstance(value, int) and value < 0:
+            raise ValueError(f"a validation count must be >= 0, got {value}")
+        return value
+
+
+# ---------------------------------------------------------------- model
+
+class DenseLayer(Strict):
+    type: Literal["dense"] = "dense"
+    units: int = Field(ge=1)
+    init: InitSpec | None = None       # None: the model's init
+    bias_init: InitSpec | None = None  # None: the model's bias_init
+
+
+class ActivationLayer(Strict):
+    type: Literal["activation"] = "activation"
+    activation: str
+
+    @field_validator("activation", mode="before")
+    @classmethod
+    def _act(cls, value):
+        return canonical(value, ACTIVATIONS, "activation", skip=1)
+
+
+class BatchNormLayer(Strict):
+    type: Literal["batchnorm"] = "batchnorm"
+    momentum: float = Field(0.1, gt=0, le=1)  # PyTorch's default
+    eps: float = Field(1e-5, gt=0)            # PyTorch's default
+
+
+class DropoutLayer(Strict):
+    type: Literal["dropout"] = "dropout"
+    p: float = Field(ge=0, lt=1)
+
+
+LAYER_TYPES = ("dense", "activation", "batchnorm", "dropout")
+
+
+def _layer_item(item):
+    """Shorthands: ``relu``, ``batchnorm``, ``{dense: 128, init: ...}``, ``{dropout: 0.2}``,
+    ``{activation: relu}``, ``{batchnorm: {momentum: 0.1}}``; or the canonical ``{type: ...}``."""
+    if isinstance(item, str):
+        return {"type": "batchnorm"} if item == "batchnorm" else {"type": "activation", "activation": item}
+    if isinstance(item, dict) and "type" not in item:
+        kinds = [k for k in item if k in LAYER_TYPES]
+        if len(kinds) != 1:
+            raise ValueError(f"a layer needs exactly one of {', '.join(LAYER_TYPES)} "
+                             f"(e.g. {{dense: 128}}), got keys {', '.join(map(str, item)) or 'none'}")
+        kind = kinds[0]
+        rest = {k: v for k, v in item.items() if k != kind}
+        value = item[kind]
+        if kind == "dense":
+            return {"type": "dense", "units": value, **rest}
+        if kind == "activation":
+            return {"type": "activation", "activation": value, **rest}
+        if kind == "dropout":
+            return {"type": "dropout", "p": value, **rest}
+        return {"type": "batchnorm", **(value or {}), **rest}
+    return item
+
+
+LayerItem = Annotated[
+    Annotated[Union[Annotated[DenseLayer, Tag("dense")], Annotated[ActivationLayer, Tag("activation")],
+                    Annotated[BatchNormLayer, Tag("batchnorm")], Annotated[DropoutLayer, Tag("dropout")]],
+              Discriminator(lambda v: v.get("type") if isinstance(v, dict) else getattr(v, "type", None))],
+    BeforeValidator(_layer_item),
+]
+
+COMPACT_FIELDS = ("hidden", "activation", "output", "batchnorm", "dropout")
+
+
+class ModelConfig(Strict):
+    hidden: list[Annotated[int, Field(ge=1)]] = [256, 128]  # hidden widths; [] is logistic/linear regression
+    activation: ActivationSpec = "relu"     # the default that trains well with he_normal
+    output: Annotated[str | None, BeforeValidator(_output)] = None  # None: softmax for CE, sigmoid for BCE, linear for mse/mae
+    init: InitSpec = "he_normal"            # He et al.: keeps ReLU activations at unit scale
+    bias_init: InitSpec = "zeros"           # the usual choice; symmetry is broken by W
+    batchnorm: Literal["none", "before", "after"] = "none"  # relative to each hidden activation
+    dropout: float = Field(0.0, ge=0, lt=1)  # after each hidden block; 0 switches it off
+    layers: list[LayerItem] | None = None   # explicit Keras-like list instead of the compact form
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        if self.layers is not None:
+            clash = [f for f in COMPACT_FIELDS if f in self.model_fields_set]
+            if clash:
+                raise ValueError(f"give either model.layers or the compact form ({', '.join(clash)}), not both")
+            if not any(isinstance(layer, DenseLayer) for layer in self.layers):
+                raise ValueError("model.layers needs at least one dense layer")
+        return self
+
+
+
+# ---------------------------------------------------------------- loss
+
+class LossConfig(Strict):
+    name: str = "cross_entropy"         # cross_entropy | binary_cross_entropy | mse | mae
+    reduction: Literal["mean", "sum"] = "mean"  # mean as PyTorch: per example for CE, per element otherwise
+
+    @field_validator("name")
+    @classmethod
+    def _known_loss(cls, value):
+        if value not in LOSSES:
+            raise ValueError(f"unknown loss '{value}'{suggest(value, LOSSES)}; choose from {', '.join(LOSSES)}")
+        return value
+
+
+# ---------------------------------------------------------------- training
+
+class EarlyStopping(Strict):
+    monitor: str = "val_loss"           # any metrics.csv column: val_loss, val_acc, train_loss, ...
+    mode: Literal["auto", "min", "max"] = "auto"  # auto: max for *acc, min otherwise
+    patience: int = Field(5, ge=1)      # epochs without improvement before stopping
+    min_delta: float = Field(0.0, ge=0)  # smallest change that counts as improvement
+    restore_best: bool = True           # final.npz holds the best weights, as Keras' restore_best_weights
+
+    @field_validator("monitor")
+    @classmethod
+    def _monitor(cls, value):
+        valid = [f"{split}_{m}" for split in ("train", "val") for m in ("loss", "acc", "mae")]
+        if value not in valid:
+            raise ValueError(f"cannot monitor '{value}'{suggest(value, valid)}; choose from {', '.join(valid)}")
+        return value
+
+    def resolved_mode(self) -> str:
+        if self.mode != "auto":
+            return self.mode
+        return "max" if self.monitor.endswith("acc") else "min"
+
+
+class TrainConfig(Strict):
+    epochs: int = Field(10, ge=0)
+    batch_size: Union[int, Literal["full"]] = 128  # "full": full-batch gradient descent
+    shuffle: bool = True                # reshuffle every epoch (from the trial's shuffle stream)
+    dtype: Literal["float32", "float64"] = "float32"  # float32 is twice as fast; float64 for checks
+    early_stopping: EarlyStopping | None = None
+    unit_stats: bool = True             # per-layer statistics for diagnosis (dead, saturated, duplicate units, gradients)
+
+    @field_validator("batch_size")
+    @classmethod
+    def _batch(cls, value):
+        if isinstance(value, int) and value < 1:
+            raise ValueError(f"batch_size must be >= 1 or 'full', got {value}")
+        return value
+
+
+# ---------------------------------------------------------------- sweep
+
+DISTRIBUTIONS = ("uniform", "log_uniform", "int", "choice")
+
+
+class RandomSearch(Strict):
+    n: int = Field(ge=1)                 # how many points to draw
+    seed: int = Field(0, ge=0)           # the draw is reproducible and independent of trial seeds
+    params: dict[str, Any]               # key.path -> [choices] | {uniform|log_uniform|int: [lo, hi]} | {choice: [...]}
+
+    @field_validator("params")
+    @classmethod
+    def _distributions(cls, params):
+        for key, spec in params.items():
+            if isinstance(spec, list):
+                if not spec:
+                    raise ValueError(f"{key}: an empty list of choices")
+                continue
+            if not isinstance(spec, dict) or len(spec) != 1:
+                raise ValueError(f"{key}: give a list of choices or one of {{{', '.join(DISTRIBUTIONS)}: ...}}")
+            (kind, args), = spec.items()
+            if kind not in DISTRIBUTIONS:
+                raise ValueError(f"{key}: unknown distribution '{kind}'{suggest(kind, DISTRIBUTIONS)}; choose from {', '.join(DISTRIBUTIONS)}")
+            if kind != "choice" and not (isinstance(args, list) and len(args) == 2 and all(isinstance(a, (int, float)) for a in args) and args[0] < args[1]):
+                raise ValueError(f"{key}: {kind} needs [low, high] with low < high, got {args!r}")
+            if kind == "log_uniform" and args[0] <= 0:
+                raise ValueError(f"{key}: log_uniform needs low > 0, got {args[0]}")
+        return params
+
+
+class SweepConfig(Strict):
+    grid: dict[str, list] = {}           # cartesian product over these axes
+    zip: dict[str, list] = {}            # paired axes: i-th values go together (equal lengths)
+    random: RandomSearch | None = None   # n seeded random points
+    seeds: Union[int, list[Annotated[int, Field(ge=0)]], None] = None  # replicates: a list, or n for 0..n-1
+
+    @model_validator(mode="after")
+    def _shapes(self):
+        for key, values in self.grid.items():
+            if not values:
+                raise ValueError(f"grid axis {key} has no values")
+        lengths = {len(v) for v in self.zip.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"zip axes need equal lengths, got {', '.join(f'{k}: {len(v)}' for k, v in self.zip.items())}")
+        if isinstance(self.seeds, int) and self.seeds < 1:
+            raise ValueError(f"seeds: give a list or a count >= 1, got {self.seeds}")
+        return self
+
+    def seed_list(self) -> list[int] | None:
+        return list(range(self.seeds)) if isinstance(self.seeds, int) else self.seeds
+
+
+# ---------------------------------------------------------------- experiment
+
+class Experiment(Strict):
+    name: str = "experiment"            # the study's folder under results/
+    description: str = ""               # free text, kept in config.yaml
+    seed: int = Field(0, ge=0)          # spawns the init, split, shuffle, dropout and probe streams
+    data: DataConfig = DataConfig()
+    model: ModelConfig = ModelConfig()
+    loss: Annotated[LossConfig, BeforeValidator(lambda v: {"name": v} if isinstance(v, str) else v)] = LossConfig()
+    optimizer: OptimizerConfig = AdamConfig()
+    schedule: ScheduleConfig | None = None  # None: constant learning rate
+    train: TrainConfig = TrainConfig()
+    sweep: SweepConfig | None = None    # used by `nnlab sweep`; not part of a trial's identity
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value):
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
+            raise ValueError(f"name '{value}' must be letters, digits, '.', '_' or '-' (it names a folder)")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self):
+        kind = DATASET_KINDS[self.data.name]
+        if kind == "regression" and self.loss.name in ("cross_entropy", "binary_cross_entropy"):
+            raise ValueError(f"loss.name: {self.loss.name} needs class labels, but '{self.data.name}' is a regression set; use mse or mae")
+        if self.model.output is None and self.model.layers is None:
+            default = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(self.loss.name, "linear")
+            self.model.output = default
+        if self.schedule is not None and self.schedule.name == "cosine" and self.schedule.t_max is None:
+            self.schedule.t_max = max(self.train.epochs, 1)
+        stop = self.train.early_stopping
+        if stop is not None:
+            if stop.monitor.startswith("val_") and self.data.validation == 0:
+                raise ValueError(f"train.early_stopping.monitor: '{stop.monitor}' needs a validation split (data.validation > 0)")
+            if stop.monitor.endswith("acc") and kind == "regression":
+                raise ValueError(f"train.early_stopping.monitor: '{stop.monitor}' needs a classification set")
+            if stop.monitor.endswith("mae") and kind != "regression":
+                raise ValueError(f"train.early_stopping.monitor: '{stop.monitor}' is for regression sets")
+        return self
+
+    def resolved(self) -> dict:
+        """Plain data with every default filled, as written to config.yaml (loadable again)."""
+        data = self.model_dump(mode="json", exclude_none=False)
+        if self.model.layers is not None:
+            for key in COMPACT_FIELDS:
+                data["model"].pop(key)
+        else:
+            data["model"].pop("layers")
+        return data
+
+    def config_hash(self) -> str:
+        """Short SHA-256 of everything that changes the numbers (not name or description)."""
+        payload = {k: v for k, v in self.resolved().items() if k not in ("name", "description", "sweep")}
+        blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:8]

@@ -1,0 +1,50 @@
+"""Evaluation passes: mean loss and accuracy (or MAE) over a split, in evaluation mode
+(dropout off, BatchNorm running statistics), in chunks of bounded memory."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .prepare import TrialSetup
+
+EVAL_CHUNK = 8192  # rows per evaluation forward pass: bounded memory, few Python iterations
+
+
+def predict(setup: TrialSetup, x: np.ndarray) -> np.ndarray:
+    """Model outputs in evaluation mode (after the output activation)."""
+    return np.concatenate([setup.model.forward(x[i:i + EVAL_CHUNK])[0] for i in range(0, len(x), EVAL_CHUNK)])
+
+
+def predicted_class(out: np.ndarray, reads: str) -> np.ndarray:
+    """argmax over classes; a single output unit is thresholded at 0 (logits) or 0.5."""
+    if out.shape[1] == 1:
+        threshold = 0.0 if reads == "logits" else 0.5
+        return (out[:, 0] > threshold).astype(np.int64)
+    return out.argmax(axis=1)
+
+
+def evaluate(setup: TrialSetup, split: str) -> dict[str, float]:
+    """``{<split>_loss, <split>_acc | <split>_mae}``: means over the split (loss always with
+    mean reduction, whatever the training reduction)."""
+    x, t = setup.splits[split]
+    objective = setup.objective
+    total, metric = 0.0, 0.0
+    for i in range(0, len(x), EVAL_CHUNK):
+        out, _ = objective.outputs(setup.model, x[i:i + EVAL_CHUNK])
+        target = t[i:i + EVAL_CHUNK]
+        loss, _ = objective.eval_loss.forward(out, target)
+        total += loss * len(out)
+        if setup.data.kind == "regression":
+            metric += float(np.sum(np.abs(out - target), dtype=np.float64)) / out.shape[1]
+        else:
+            metric += float(np.sum(predicted_class(out, objective.reads) == setup.labels[split][i:i + EVAL_CHUNK]))
+    n = len(x)
+    return {f"{split}_loss": total / n, f"{split}_{setup.metric}": metric / n}
+
+
+def evaluate_all(setup: TrialSetup) -> dict[str, float]:
+    """Every split in metrics.csv order: train, val, test."""
+    row: dict[str, float] = {}
+    for split in setup.splits:
+        row.update(evaluate(setup, split))
+    return row

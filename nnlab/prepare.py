@@ -1,0 +1,120 @@
+"""Everything one trial trains with, assembled from its config: ``prepare(exp) -> TrialSetup``.
+
+Randomness comes from one ``SeedSequence(seed)`` spawned into independent streams, so
+changing, say, the batch size does not change the initial weights or the validation
+split. Building raises ConfigError / DataError before anything is trained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import Experiment
+from .data import Dataset, load_dataset
+from .diagnose import Context
+from .nn.build import build_model, layer_specs, output_activation
+from .nn.layers import Dense
+from .nn.losses import Objective
+from .nn.model import Sequential
+from .nn.optim import Optimizer, make_optimizer
+from .nn.schedules import Schedule, make_schedule
+from .stats import describe_layer, probe_indices
+
+STREAMS = ("init", "split", "shuffle", "dropout", "probe")
+
+
+def spawn_streams(seed: int) -> dict[str, np.random.Generator]:
+    """One generator per purpose, from SeedSequence(seed).spawn(len(STREAMS))."""
+    children = np.random.SeedSequence(seed).spawn(len(STREAMS))
+    return {name: np.random.default_rng(child) for name, child in zip(STREAMS, children)}
+
+
+def n_outputs(kind: str, n_classes: int | None, loss: str, y_train: np.ndarray) -> int:
+    """Output units the task needs: one per regression target; one for binary BCE; else one per class."""
+    if kind == "regression":
+        return y_train.shape[1]
+    if loss == "binary_cross_entropy" and n_classes == 2:
+        return 1
+    assert n_classes is not None
+    return n_classes
+
+
+@dataclass
+class TrialSetup:
+    """Data (cast to the run's dtype, targets as the loss wants them), model, objective,
+    optimizer with its schedule, the random streams and the probe for unit statistics."""
+
+    exp: Experiment
+    streams: dict[str, np.random.Generator]
+    data: Dataset
+    model: Sequential
+    objective: Objective
+    optimizer: Optimizer
+    schedule: Schedule
+    splits: dict[str, tuple[np.ndarray, np.ndarray]]   # split -> (x, targets)
+    labels: dict[str, np.ndarray]                      # split -> raw labels (classification accuracy)
+    probe: np.ndarray
+    probe_targets: np.ndarray
+    dense_indices: list[int] = field(default_factory=list)
+
+    @property
+    def metric(self) -> str:
+        """'mae' for regression, 'acc' for classification: the metrics.csv column suffix."""
+        return "mae" if self.data.kind == "regression" else "acc"
+
+    def context(self) -> Context:
+        """Facts about this trial that the detectors need besides its curves."""
+        exp, data = self.exp, self.data
+        ctx = Context(kind=data.kind, n_classes=data.n_classes, loss=exp.loss.name, loss_reads=self.objective.reads,
+                      lr=exp.optimizer.lr, optimizer=exp.optimizer.name, init=exp.model.init, epochs=exp.train.epochs,
+                      inputs_nonnegative=bool(np.min(data.x_train) >= 0))
+        if data.kind == "classification":
+            shares = np.bincount(data.y_train, minlength=data.n_classes) / len(data.y_train)
+            nonzero = shares[shares > 0]
+            ctx.h_prior = float(-np.sum(nonzero * np.log(nonzero)))
+            ctx.majority_share = float(shares.max())
+        else:
+            ctx.target_var = float(np.mean(np.var(data.y_train, axis=0)))
+        for i, layer in enumerate(self.model.layers):
+            ctx.layers[i] = describe_layer(self.model, i)
+            if isinstance(layer, Dense):
+                ctx.layer_units[i] = layer.units
+                ctx.layer_sizes[i] = layer.params["W"].size
+        return ctx
+
+
+def _targets(y: np.ndarray, kind: str, loss: str, outputs: int, dtype) -> np.ndarray:
+    """Labels as the loss wants them: int labels for CE, one-hot or a column otherwise."""
+    if kind == "regression":
+        return y.astype(dtype)
+    if loss == "cross_entropy":
+        return y
+    if outputs == 1:
+        return y.astype(dtype)[:, None]
+    return np.eye(outputs, dtype=dtype)[y]
+
+
+def prepare(exp: Experiment, dataset: Dataset | None = None, download: bool = True) -> TrialSetup:
+    """Load the data and build model, objective, optimizer and schedule for ``exp``."""
+    streams = spawn_streams(exp.seed)
+    dtype = np.dtype(exp.train.dtype)
+    data = dataset if dataset is not None else load_dataset(exp.data, streams["split"], download)
+    outputs = n_outputs(data.kind, data.n_classes, exp.loss.name, data.y_train)
+    specs = layer_specs(exp.model, outputs)
+    model = build_model(specs, data.input_dim)
+    model.initialize(streams["init"], dtype)
+    objective = Objective(exp.loss.name, output_activation(specs), exp.loss.reduction)
+    optimizer_kwargs = exp.optimizer.model_dump()
+    optimizer = make_optimizer(optimizer_kwargs.pop("name"), **optimizer_kwargs)
+    schedule_kwargs = exp.schedule.model_dump() if exp.schedule is not None else {"name": None}
+    schedule = make_schedule(optimizer, **schedule_kwargs)
+    splits = {split: (x.astype(dtype), _targets(y, data.kind, exp.loss.name, outputs, dtype))
+              for split, x, y in data.splits()}
+    labels = {split: y for split, _, y in data.splits()}
+    probe = probe_indices(len(splits["train"][0]), streams["probe"])
+    return TrialSetup(exp=exp, streams=streams, data=data, model=model, objective=objective, optimizer=optimizer,
+                      schedule=schedule, splits=splits, labels=labels,
+                      probe=splits["train"][0][probe], probe_targets=splits["train"][1][probe],
+                      dense_indices=[i for i, layer in enumerate(model.layers) if isinstance(layer, Dense)])

@@ -1,0 +1,55 @@
+"""A trained trial's summary.json content: status, best and final metrics, model, data,
+timing and the diagnosis (``diagnose.py``) over the recorded curves."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .diagnose import diagnose
+from .evaluate import evaluate
+from .fit import FitResult
+from .prepare import TrialSetup
+
+
+def public(row: dict) -> dict:
+    """A metrics row without its timing columns (the parts that reproduce exactly)."""
+    return {k: v for k, v in row.items() if k != "time_s"}
+
+
+def summarize(setup: TrialSetup, result: FitResult, after_first_step: dict) -> dict:
+    records, stopper = result.records, result.stopper
+    metrics = records.metrics
+    monitor = stopper.monitor if stopper else ("val_loss" if "val" in setup.splits else "train_loss")
+    better = min if (not stopper or stopper.mode == "min") else max
+    trained = [r for r in metrics if r["epoch"] > 0 and math.isfinite(r.get(monitor, math.nan))] or metrics[:1]
+    best = better(trained, key=lambda r: r[monitor])
+    divergence = result.divergence.as_dict() if result.divergence else None
+    summary = {
+        "status": "diverged" if divergence else "complete",
+        "epochs_run": metrics[-1]["epoch"],
+        "steps": len(records.steps),
+        "best": {"monitor": monitor, **public(best)},
+        "final": public(metrics[-1]),
+        "diverged": divergence,
+        "stopped_early": bool(stopper and stopper.stopped_epoch),
+        "model": {"layers": setup.model.describe(), "n_params": setup.model.n_params(),
+                  "loss": setup.objective.describe()},
+        "data": {"name": setup.data.name, "kind": setup.data.kind, "classes": setup.data.n_classes,
+                 **{f"n_{s}": len(x) for s, (x, _) in setup.splits.items()}},
+        "time_s": result.total_time,
+        "epoch_time_s": float(np.mean(result.epoch_times)) if result.epoch_times else None,
+    }
+    if stopper and stopper.config.restore_best and "test" in setup.splits and stopper.best_state is not None:
+        summary["test_after_restore"] = evaluate(setup, "test")
+    summary["metric"] = setup.metric
+    if after_first_step:
+        summary["after_first_step"] = after_first_step
+    try:
+        summary["events"] = diagnose(records.metrics, records.steps, setup.context(), after_first_step, divergence)
+    except Exception as exc:  # a detector's bug must never cost the user a trained trial
+        summary["events"] = [{"type": "diagnosis_error", "severity": "warn", "where": {}, "evidence": {},
+                              "message": f"The diagnosis itself failed ({type(exc).__name__}: {exc}); the "
+                                         f"trial's numbers are unaffected. Please report this."}]
+    return summary
