@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from nnlab.executors import LocalExecutor, SerialExecutor
-from nnlab.study import run_study
-from nnlab.store import read_summary
 from nnlab.plan import plan
+from nnlab.store import read_summary
+from nnlab.study import run_study
 
 STUDY = {
     "name": "bench",

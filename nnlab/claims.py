@@ -88,10 +88,8 @@ def _claim_locked(study_dir: Path, config_hash: str, path: Path) -> bool:
             if claim_owner(study_dir, config_hash) is not None:
                 return False
             # stale: move it aside under a unique name; only one contender's rename succeeds
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.replace(path, path.with_name(f".stale-{uuid.uuid4().hex}"))
-            except FileNotFoundError:
-                pass
             for stale in path.parent.glob(".stale-*"):
                 stale.unlink(missing_ok=True)
             continue

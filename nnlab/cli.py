@@ -11,7 +11,7 @@ import functools
 import json
 import signal
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
@@ -75,7 +75,7 @@ def _refuse_if_strict(findings: list[dict], strict: bool, what: str) -> None:
 @handles_errors
 def run(
     config: Path = typer.Argument(..., help="Experiment YAML file."),
-    overrides: Optional[List[str]] = typer.Argument(None, help="key.path=value overrides, e.g. optimizer.lr=0.01"),
+    overrides: Optional[list[str]] = typer.Argument(None, help="key.path=value overrides, e.g. optimizer.lr=0.01"),
     results_dir: Path = ResultsOption,
     force: bool = typer.Option(False, "--force", help="Re-run even if this exact config already completed."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or per-epoch lines."),
@@ -132,7 +132,7 @@ def run(
 @handles_errors
 def sweep(
     config: Path = typer.Argument(..., help="Experiment YAML file, usually with a sweep: section."),
-    overrides: Optional[List[str]] = typer.Argument(
+    overrides: Optional[list[str]] = typer.Argument(
         None, help="key=value overrides; key=a,b,c or key=range(0,5) adds a sweep axis (seed=0,1,2 adds replicates)"),
     workers: Optional[int] = typer.Option(None, "--workers", "-w",
                                           help="Worker processes for --executor local (default: number of cores)."),
@@ -254,7 +254,7 @@ def reproduce(trial: Path = typer.Argument(..., help="A trial folder (holding co
 @handles_errors
 def doctor(
     config: Path = typer.Argument(..., help="Experiment YAML file."),
-    overrides: Optional[List[str]] = typer.Argument(None, help="key.path=value overrides"),
+    overrides: Optional[list[str]] = typer.Argument(None, help="key.path=value overrides"),
     as_json: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
 ):
     """Check a config for known mistakes before training, each with its reason.

@@ -7,8 +7,7 @@ import math
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from .callbacks import Callback
 from .tabular import plain_cell
@@ -170,13 +169,13 @@ def print_summary(summary: dict, trial_dir: Path) -> None:
 def print_table(header: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     for row in [header] + rows:
-        say("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        say("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 def print_plan(trials: list, axes: list[str], statuses: list[str]) -> None:
     """`nnlab sweep --dry-run`: every trial with its swept values and status."""
     rows = [[str(i), trial.id, *[plain_cell(trial.values.get(a)) for a in axes], status]
-            for i, (trial, status) in enumerate(zip(trials, statuses), 1)]
+            for i, (trial, status) in enumerate(zip(trials, statuses, strict=True), 1)]
     print_table(["#", "trial", *axes, "status"], rows)
     todo = sum(s in ("pending", "running") for s in statuses)
     say(f"{len(rows)} trials, {todo} to run, {len(rows) - todo} done (dry run: nothing was run)")

@@ -240,8 +240,14 @@ def _download(url: str, dest: Path, progress: bool) -> None:
         with tempfile.NamedTemporaryFile(dir=dest.parent, delete=False, suffix=".part") as tmp:
             try:
                 if progress:
-                    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
-                                               TimeRemainingColumn, TransferSpeedColumn)
+                    from rich.progress import (
+                        BarColumn,
+                        DownloadColumn,
+                        Progress,
+                        TextColumn,
+                        TimeRemainingColumn,
+                        TransferSpeedColumn,
+                    )
                     columns = (TextColumn(dest.name), BarColumn(), DownloadColumn(),
                                TransferSpeedColumn(), TimeRemainingColumn())
                     with Progress(*columns, transient=True) as bar:
@@ -342,7 +348,7 @@ def stratified_split(y: np.ndarray, n_val: int, rng: np.random.Generator, strati
         remainder = n_val - quota.sum()
         frac = counts * n_val / n - quota
         quota[np.argsort(-frac, kind="stable")[:remainder]] += 1
-        val = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:q] for c, q in zip(classes, quota)])
+        val = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:q] for c, q in zip(classes, quota, strict=True)])
     mask = np.zeros(n, bool)
     mask[val] = True
     return np.flatnonzero(~mask), np.flatnonzero(mask)

@@ -132,7 +132,7 @@ def divergence(metrics, ctx: Context, diverged: dict | None) -> list[dict]:
         return events
     ceiling = 3 * max(losses[0], math.log(ctx.n_classes) if ctx.n_classes else 0.0)
     above = [e for e in range(1, len(losses)) if losses[e] > ceiling]
-    for a, b in zip(above, above[1:]):
+    for a, b in zip(above, above[1:], strict=False):
         if b == a + 1:
             events.append(event("divergence", "error",
                                 f"Training loss rose to {losses[b]:.3g} by epoch {b}, over 3x its starting value "

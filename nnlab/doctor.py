@@ -45,7 +45,7 @@ class DataFacts:
     input_min: float = -1.0
 
     @classmethod
-    def of(cls, data: Dataset) -> "DataFacts":
+    def of(cls, data: Dataset) -> DataFacts:
         return cls(data.kind, data.n_classes, len(data.x_train), float(np.max(np.abs(data.x_train))), data.y_train,
                    float(np.min(data.x_train)))
 
@@ -132,13 +132,13 @@ def init_checks(setup: TrialSetup) -> list[dict]:
                                  f"At init the activations grow layer by layer to std {deepest:.3g} in "
                                  f"{ctx.layers[deepest_index]}: the weights are too large for this depth "
                                  f"({exp.model.init}). Use he_normal (ReLU) or glorot_uniform (tanh).",
-                                 std_by_layer={i: v for i, v in stds}))
+                                 std_by_layer=dict(stds)))
         elif 0 < deepest < COLLAPSE_STD or (deepest == 0 and not _inits_symmetric(exp)):
             events.append(_event("collapsing_activations", "warn",
                                  f"At init the activations shrink layer by layer to std {deepest:.3g} in "
                                  f"{ctx.layers[deepest_index]}: the weights are too small for this depth "
                                  f"({exp.model.init}), so the signal (and the gradient) fades.",
-                                 std_by_layer={i: v for i, v in stds}))
+                                 std_by_layer=dict(stds)))
     for prefix, type_, threshold, what, advice in (
             ("sat_frac/", "saturated_at_init", UNIT_WARN, "of the activations {where} are saturated",
              "their gradient is ~0 from the first step. Use glorot_uniform or smaller inputs."),

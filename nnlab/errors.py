@@ -17,16 +17,3 @@ class DataError(NnlabError):
     """A dataset is missing, corrupt or cannot be downloaded: exit code 2."""
 
     exit_code = 2
-
-
-class DivergedError(Exception):
-    """Raised inside the trainer when a loss, gradient or weight becomes NaN/Inf.
-
-    Not a user error: the trial ends with status ``diverged``.
-    """
-
-    def __init__(self, what: str, epoch: int, step: int):
-        super().__init__(f"{what} became NaN/Inf at epoch {epoch}, step {step}")
-        self.what = what
-        self.epoch = epoch
-        self.step = step

@@ -17,8 +17,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .config import (Experiment, apply_overrides, get_path, parse_yaml_value, set_path, split_override,
-                     split_top_level, validate)
+from .config import (
+    Experiment,
+    apply_overrides,
+    get_path,
+    parse_yaml_value,
+    set_path,
+    split_override,
+    split_top_level,
+    validate,
+)
 from .errors import ConfigError
 from .naming import trial_name
 
@@ -101,7 +109,7 @@ def plan(data: dict, overrides: list[str] | tuple = (), source: str = "<config>"
             sweep["seeds"] = cli_seeds
         base_data["sweep"] = sweep
     overridden = {split_override(o)[0]: "override" for o in fixed}
-    overridden.update({key: "sweep axis" for key in cli_axes})
+    overridden.update(dict.fromkeys(cli_axes, "sweep axis"))
     if cli_seeds is not None:
         overridden["sweep.seeds"] = "sweep axis"
     base = validate(base_data, source, lines, overridden)
@@ -132,7 +140,7 @@ def plan(data: dict, overrides: list[str] | tuple = (), source: str = "<config>"
     for combo in itertools.product(*points) if points else [()]:
         values = {k: v for part in combo for k, v in part.items()}
         trial_data = _with_values(trial_base, values)
-        labels = {key: "sweep axis" for key in values}
+        labels = dict.fromkeys(values, "sweep axis")
         exp = validate(trial_data, f"{source} ({', '.join(f'{k}={v}' for k, v in values.items())})", None, labels)
         config_hash = exp.config_hash()
         if config_hash in seen:  # two axis points that resolve to the same config run once

@@ -28,7 +28,7 @@ STREAMS = ("init", "split", "shuffle", "dropout", "probe")
 def spawn_streams(seed: int) -> dict[str, np.random.Generator]:
     """One generator per purpose, from SeedSequence(seed).spawn(len(STREAMS))."""
     children = np.random.SeedSequence(seed).spawn(len(STREAMS))
-    return {name: np.random.default_rng(child) for name, child in zip(STREAMS, children)}
+    return {name: np.random.default_rng(child) for name, child in zip(STREAMS, children, strict=True)}
 
 
 def n_outputs(kind: str, n_classes: int | None, loss: str, y_train: np.ndarray) -> int:

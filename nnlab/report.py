@@ -223,7 +223,7 @@ def plot_study(study: Path, table, axes: list[str], out: Path) -> list[Path]:
             for key in curves:
                 if key in metrics:
                     curves[key].append(metrics[key].to_numpy(dtype=float))
-        for ax, key in zip(axes_, ("val_loss", "train_loss")):
+        for ax, key in zip(axes_, ("val_loss", "train_loss"), strict=True):
             runs = curves[key] or curves["train_loss"]
             if not runs:
                 continue
@@ -234,7 +234,7 @@ def plot_study(study: Path, table, axes: list[str], out: Path) -> list[Path]:
             if len(runs) > 1:
                 ax.fill_between(epochs, np.nanmin(stack, axis=0), np.nanmax(stack, axis=0),
                                 color=colors[k % len(colors)], alpha=0.15)
-    for ax, key in zip(axes_, ("validation loss", "training loss")):
+    for ax, key in zip(axes_, ("validation loss", "training loss"), strict=True):
         values = np.concatenate([line.get_ydata() for line in ax.lines]) if ax.lines else np.array([])
         values = values[np.isfinite(values)]
         if len(values) and values.min() > 0 and values.max() / values.min() > 10:

@@ -42,6 +42,6 @@ def reproduce(trial: Path) -> Reproduction:
     fresh_rows = to_csv(records.metrics).splitlines()
     header = stored_rows[0].split(",")
     keep = [i for i, c in enumerate(header) if c not in TIMING_COLUMNS]
-    first = next((i for i, (a, b) in enumerate(zip(stored_rows, fresh_rows))
+    first = next((i for i, (a, b) in enumerate(zip(stored_rows, fresh_rows, strict=False))
                   if [a.split(",")[k] for k in keep] != [b.split(",")[k] for k in keep]), None)
     return Reproduction(False, summary["fingerprint"], fresh, first - 1 if first else None)

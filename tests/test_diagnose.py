@@ -11,11 +11,11 @@ LN10 = math.log(10)
 
 
 def ctx(**kwargs):
-    base = dict(kind="classification", n_classes=10, h_prior=LN10, majority_share=0.1135, lr=0.001,
-                optimizer="adam", init="he_normal", epochs=20,
-                layers={0: "layer 0 (dense 784->64)", 1: "layer 1 (relu after dense 0, 64 units)",
+    base = {"kind": "classification", "n_classes": 10, "h_prior": LN10, "majority_share": 0.1135, "lr": 0.001,
+                "optimizer": "adam", "init": "he_normal", "epochs": 20,
+                "layers": {0: "layer 0 (dense 784->64)", 1: "layer 1 (relu after dense 0, 64 units)",
                         2: "layer 2 (dense 64->10)"},
-                layer_units={0: 64, 2: 10}, layer_sizes={0: 784 * 64, 2: 640})
+                "layer_units": {0: 64, 2: 10}, "layer_sizes": {0: 784 * 64, 2: 640}}
     base.update(kwargs)
     return Context(**base)
 
@@ -38,8 +38,8 @@ def rows(train, val=None, acc=None, val_acc=None, **columns):
 
 
 def steps(losses, norms=None):
-    return [{"step": t + 1, "loss": float(l), "grad_norm": float(norms[t]) if norms is not None else 1.0}
-            for t, l in enumerate(losses)]
+    return [{"step": t + 1, "loss": float(loss), "grad_norm": float(norms[t]) if norms is not None else 1.0}
+            for t, loss in enumerate(losses)]
 
 
 def noisy_steps(n=2000, seed=0):
@@ -58,7 +58,7 @@ def serious(events):
 
 def test_healthy_curves_raise_nothing_serious():
     train = healthy_losses()
-    val = [l + 0.02 for l in train]
+    val = [loss + 0.02 for loss in train]
     events = diagnose(rows(train, val, dead_frac__1=0.05, grad_norm__0=0.5, grad_norm__2=1.0,
                            update_ratio__0=0.002, distinct__0=64),
                       steps(noisy_steps()), ctx())
@@ -203,7 +203,7 @@ def test_overfitting_with_falling_accuracy_is_not_loss_only():
 def test_validation_noise_is_not_overfitting():
     rng = np.random.default_rng(0)
     train = healthy_losses()
-    val = [l + 0.1 + 0.002 * rng.standard_normal() for l in train]
+    val = [loss + 0.1 + 0.002 * rng.standard_normal() for loss in train]
     assert "overfitting" not in types(diagnose(rows(train, val), [], ctx()))
 
 

@@ -3,10 +3,11 @@
 import pytest
 import yaml
 
-from conftest import ROOT
 from nnlab.config import apply_overrides, validate
 from nnlab.doctor import check
 from nnlab.runner import prepare
+
+from conftest import ROOT
 
 SPIRALS = yaml.safe_load((ROOT / "configs" / "spirals.yaml").read_text())
 

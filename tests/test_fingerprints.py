@@ -10,11 +10,12 @@ and name the difference.
 import json
 
 import pytest
-from conftest import ROOT, arithmetic_differs, needs_mnist
 
 from nnlab.config import load_config
 from nnlab.runner import run_trial
 from nnlab.store import finish_summary
+
+from conftest import ROOT, arithmetic_differs, needs_mnist
 
 GOLDEN = json.loads((ROOT / "tests" / "fingerprints.json").read_text())
 BN_DROPOUT_MOMENTUM = ["data.subset=3000", "model.batchnorm=before", "optimizer=momentum", "optimizer.lr=0.05",

@@ -5,11 +5,17 @@ import pytest
 
 from nnlab.config import Experiment
 from nnlab.nn.activations import ACTIVATIONS
+from nnlab.nn.build import build_model, layer_specs
 from nnlab.nn.gradcheck import numerical_gradient, rel_error
 from nnlab.nn.layers import BatchNorm, Dense, Dropout
-from nnlab.nn.losses import (LogitBinaryCrossEntropy, MeanAbsoluteError, MeanSquaredError,
-                             ProbabilityBinaryCrossEntropy, ProbabilityCrossEntropy, SoftmaxCrossEntropy)
-from nnlab.nn.build import build_model, layer_specs
+from nnlab.nn.losses import (
+    LogitBinaryCrossEntropy,
+    MeanAbsoluteError,
+    MeanSquaredError,
+    ProbabilityBinaryCrossEntropy,
+    ProbabilityCrossEntropy,
+    SoftmaxCrossEntropy,
+)
 
 TOL = 1e-6
 

@@ -5,9 +5,10 @@ import math
 import pytest
 import yaml
 
-from conftest import ROOT, needs_mnist
 from nnlab.config import apply_overrides, validate
 from nnlab.runner import run_trial
+
+from conftest import ROOT, needs_mnist
 
 
 def train(config: str, *overrides: str) -> dict:
@@ -25,16 +26,22 @@ def serious(summary):
 
 @pytest.mark.parametrize("config", ["xor.yaml", "spirals.yaml"])
 def test_healthy_baselines_raise_no_warning(config):
-    assert serious(train(config)) == []
+    summary = train(config)
+    assert summary["status"] == "complete", summary.get("error")  # a crash has no warnings either
+    assert serious(summary) == []
 
 
-def test_healthy_blobs_and_regression_raise_no_warning():
+@pytest.mark.parametrize("overrides", [
     # at Adam 1e-2 this trivially separable set loses a third of its second-layer ReLUs (a real
     # finding, dead_units warns); at 1e-3 it is clean
-    assert serious(train("spirals.yaml", "data.name=blobs", "data.normalize=standard", "optimizer.lr=0.001",
-                         "train.epochs=20")) == []
-    assert serious(train("spirals.yaml", "data.name=regression", "loss=mse", "model.activation=tanh",
-                         "model.init=glorot_uniform", "train.epochs=40")) == []
+    pytest.param(["data.name=blobs", "data.normalize=standard", "optimizer.lr=0.001", "train.epochs=20"], id="blobs"),
+    pytest.param(["data.name=regression", "loss=mse", "model.activation=tanh", "model.init=glorot_uniform",
+                  "train.epochs=40"], id="regression"),
+])
+def test_healthy_blobs_and_regression_raise_no_warning(overrides):
+    summary = train("spirals.yaml", *overrides)
+    assert summary["status"] == "complete", summary.get("error")
+    assert serious(summary) == []
 
 
 def test_nonnegative_low_dimensional_inputs_leave_relus_dead_from_init():

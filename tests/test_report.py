@@ -5,8 +5,9 @@ import csv
 import numpy as np
 import pytest
 
-from conftest import write
 from nnlab.report import ema
+
+from conftest import write
 
 STUDY = """
 name: rep

@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from conftest import ROOT, write
 from nnlab.config import load_config
+
+from conftest import ROOT, write
 
 TINY = """
 name: tiny
@@ -169,8 +170,9 @@ def test_explicit_layer_list_mixes_activations(cli, tmp_path):
 
 
 def train(text, *overrides):
-    from nnlab.config import apply_overrides, validate
     import yaml
+
+    from nnlab.config import apply_overrides, validate
     from nnlab.runner import run_trial
 
     exp = validate(apply_overrides(yaml.safe_load(text), list(overrides)))
@@ -229,3 +231,21 @@ def test_reproduce_confirms_the_fingerprint_and_catches_a_change(cli, tmp_path):
     assert code == 1 and "not reproduced" in err
     code, _, err = cli("reproduce", tmp_path)
     assert code == 2 and "not a trial folder" in err
+
+
+def test_run_skips_a_config_another_process_is_training(cli, tmp_path):
+    """`run` takes the same claim as `sweep`: a live claim on the config means it is being trained."""
+    import json
+    import os
+    import socket
+
+    from nnlab.config import load_config
+
+    config = write(tmp_path / "c.yaml", TINY)
+    claims = tmp_path / "results" / "tiny" / ".claims"
+    claims.mkdir(parents=True)
+    (claims / f"{load_config(config).config_hash()}.json").write_text(
+        json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": 0}))
+    code, out, err = cli("run", config, "-q")
+    assert code == 1 and "another nnlab process is training this exact config" in err
+    assert trial_dirs(tmp_path / "results" / "tiny") == []

@@ -19,14 +19,44 @@ from __future__ import annotations
 
 from .base import Strict
 from .load import load_config, validate
-from .optim_schema import (OPTIMIZER_CONFIGS, SCHEDULE_CONFIGS, AdagradConfig, AdamConfig, AdamWConfig,
-                           CosineSchedule, ExponentialSchedule, MomentumConfig, NesterovConfig, OptimizerConfig,
-                           RMSpropConfig, ScheduleConfig, SGDConfig, StepSchedule)
+from .optim_schema import (
+                           OPTIMIZER_CONFIGS,
+                           SCHEDULE_CONFIGS,
+                           AdagradConfig,
+                           AdamConfig,
+                           AdamWConfig,
+                           CosineSchedule,
+                           ExponentialSchedule,
+                           MomentumConfig,
+                           NesterovConfig,
+                           OptimizerConfig,
+                           RMSpropConfig,
+                           ScheduleConfig,
+                           SGDConfig,
+                           StepSchedule,
+)
 from .overrides import apply_overrides, get_path, set_path, split_override, split_top_level
-from .schema import (COMPACT_FIELDS, DISTRIBUTIONS, HIDDEN_ACTIVATIONS, LAYER_TYPES, ActivationLayer,
-                     ActivationSpec, BatchNormLayer, DataConfig, DenseLayer, DropoutLayer, EarlyStopping,
-                     Experiment, InitSpec, LayerItem, LossConfig, ModelConfig, RandomSearch, SweepConfig,
-                     TrainConfig)
+from .schema import (
+                           COMPACT_FIELDS,
+                           DISTRIBUTIONS,
+                           HIDDEN_ACTIVATIONS,
+                           LAYER_TYPES,
+                           ActivationLayer,
+                           ActivationSpec,
+                           BatchNormLayer,
+                           DataConfig,
+                           DenseLayer,
+                           DropoutLayer,
+                           EarlyStopping,
+                           Experiment,
+                           InitSpec,
+                           LayerItem,
+                           LossConfig,
+                           ModelConfig,
+                           RandomSearch,
+                           SweepConfig,
+                           TrainConfig,
+)
 from .yaml_io import dump_yaml, parse_yaml_value, read_yaml
 
 __all__ = [

@@ -16,7 +16,7 @@ class Strict(BaseModel):
     @classmethod
     def _known_keys(cls, data):
         if isinstance(data, dict):
-            valid = [name for name in cls.model_fields]
+            valid = list(cls.model_fields)
             for key in data:
                 if key not in cls.model_fields:
                     raise ValueError(f"unknown key '{key}'{suggest(key, valid)}; valid keys: {', '.join(valid)}")

@@ -66,10 +66,7 @@ def _user_path(loc: tuple, data) -> tuple:
     """Drop pydantic's internal loc parts (union tags, validator names) by following the input."""
     path, node = [], data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            path.append(str(part))
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and part < len(node):
             path.append(str(part))
             node = node[part]
         elif isinstance(node, dict) and isinstance(part, str) and not _is_internal(part):

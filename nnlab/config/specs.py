@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import difflib
 import inspect
-from typing import Callable
+from collections.abc import Callable
 
 
 def suggest(word: str, choices) -> str:
@@ -44,7 +44,7 @@ def parse_spec(value, registry: dict, what: str, skip: int) -> tuple[str, dict]:
     if len(args) > len(defaults):
         raise ValueError(f"{what} '{name}' takes {len(defaults)} argument(s) ({', '.join(defaults) or 'none'}), got {len(args)}")
     resolved = dict(defaults)
-    resolved.update(zip(defaults, args))
+    resolved.update(zip(defaults, args, strict=False))
     for key, val in kwargs.items():
         if key not in defaults:
             valid = ", ".join(defaults) or "none"

@@ -33,7 +33,7 @@ class Layer:
         self.grads: dict[str, np.ndarray] = {}
         self.buffers: dict[str, np.ndarray] = {}
 
-    def initialize(self, rng: np.random.Generator | None, dtype) -> None:
+    def initialize(self, rng: np.random.Generator, dtype) -> None:
         """Allocate (and draw) parameters; layers without any keep the default no-op."""
 
     def forward(self, x: np.ndarray, training: bool = False,
@@ -100,7 +100,7 @@ class BatchNorm(Layer):
         super().__init__()
         self.dim, self.momentum, self.eps = dim, momentum, eps
 
-    def initialize(self, rng: np.random.Generator, dtype) -> None:
+    def initialize(self, rng: np.random.Generator | None, dtype) -> None:
         self.params = {"gamma": np.ones(self.dim, dtype), "beta": np.zeros(self.dim, dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.buffers = {"running_mean": np.zeros(self.dim, dtype),

@@ -41,7 +41,7 @@ class Sequential:
 
     def backward(self, dout, caches):
         """Backward through the layers that produced ``caches``; fills every layer's grads."""
-        for layer, cache in zip(reversed(self.layers[:len(caches)]), reversed(caches)):
+        for layer, cache in zip(reversed(self.layers[:len(caches)]), reversed(caches), strict=True):
             dout = layer.backward(dout, cache)
         return dout
 

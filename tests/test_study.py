@@ -9,13 +9,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import yaml
 import pytest
+import yaml
 
 from conftest import write
 
-# Worker pools, subprocesses killed mid-study and a Dask cluster: seconds each.
-pytestmark = pytest.mark.slow
+# Tests marked slow train the 6-trial reference study, start worker pools, kill
+# subprocesses mid-study or start a Dask cluster: seconds each.
+slow = pytest.mark.slow
 
 STUDY = """
 name: study
@@ -53,6 +54,7 @@ def nnlab(*args, cwd, **kwargs):
 def serial_reference(tmp_path_factory):
     """The study run serially in this process: the bytes every other way must match."""
     from typer.testing import CliRunner
+
     from nnlab.cli import app
 
     root = tmp_path_factory.mktemp("serial")
@@ -62,6 +64,7 @@ def serial_reference(tmp_path_factory):
     return root / "results" / "study"
 
 
+@slow
 def test_serial_study_writes_summary_and_plan(serial_reference):
     assert len(trials(serial_reference)) == 6
     with open(serial_reference / "summary.csv") as f:
@@ -77,6 +80,7 @@ def test_serial_study_writes_summary_and_plan(serial_reference):
     assert planned["base"]["sweep"]["seeds"] == 3
 
 
+@slow
 def test_workers_give_the_same_bytes_as_serial(cli, tmp_path, serial_reference):
     config = write(tmp_path / "study.yaml", STUDY)
     code, out, err = cli("sweep", config, "--workers", "2", "-q")
@@ -94,6 +98,7 @@ def test_workers_give_the_same_bytes_as_serial(cli, tmp_path, serial_reference):
     assert len(pids) == 2 and os.getpid() not in pids  # two long-lived workers did all six trials
 
 
+@slow
 def test_rerun_skips_extends_forces_and_retries(cli, tmp_path):
     config = write(tmp_path / "s.yaml", "name: s\ndata: {name: blobs, n_samples: 101, validation: 0}\n"
                    "model: {hidden: [4], batchnorm: before}\ntrain: {epochs: 2, batch_size: 50}\n")
@@ -132,6 +137,7 @@ def test_dry_run_lists_trials_and_runs_nothing(cli, tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+@slow
 def test_sigkill_mid_sweep_then_resume_matches_serial(tmp_path, serial_reference):
     config = write(tmp_path / "study.yaml", STUDY)
     proc = nnlab("sweep", config, "--workers", "2", "-q", cwd=tmp_path, start_new_session=True)
@@ -158,6 +164,7 @@ def test_sigkill_mid_sweep_then_resume_matches_serial(tmp_path, serial_reference
     assert not list(study.glob(".tmp-*")) and not list((study / ".claims").glob("*.json"))
 
 
+@slow
 def test_two_sweeps_on_one_study_never_run_a_trial_twice(tmp_path, serial_reference):
     config = write(tmp_path / "study.yaml", STUDY)
     procs = [nnlab("sweep", config, "--executor", "serial", "-q", cwd=tmp_path) for _ in range(2)]
@@ -196,6 +203,7 @@ def dask_cluster(tmp_path):
             proc.wait(timeout=30)
 
 
+@slow
 def test_dask_cluster_gives_the_same_bytes_as_serial(cli, tmp_path, dask_cluster, serial_reference):
     config = write(tmp_path / "study.yaml", STUDY)
     code, out, err = cli("sweep", config, "--executor", "dask", "--scheduler", dask_cluster, "-q")
@@ -207,11 +215,23 @@ def test_dask_cluster_gives_the_same_bytes_as_serial(cli, tmp_path, dask_cluster
     assert len(hosts) == 2  # both workers trained, the client wrote everything
 
 
-def test_dask_without_scheduler_is_a_usage_error(cli, tmp_path):
-    code, _, err = cli("sweep", write(tmp_path / "s.yaml", STUDY), "--executor", "dask")
-    assert code == 2 and "--scheduler" in err
+@pytest.mark.parametrize("options, message", [
+    pytest.param(["--executor", "dask"], "--scheduler", id="dask-without-scheduler"),
+    pytest.param(["--executor", "dask", "--scheduler", "tcp://127.0.0.1:1", "--workers", "2"], "--workers is for",
+                 id="workers-with-dask"),
+    pytest.param(["--executor", "serail", "--workers", "1"], "unknown executor 'serail'", id="executor-typo"),
+    pytest.param(["--executor", "serial", "--workers", "2"], "one trial at a time", id="workers-with-serial"),
+    pytest.param(["--scheduler", "tcp://127.0.0.1:1"], "--scheduler goes with --executor dask", id="scheduler-local"),
+    pytest.param(["--workers", "0"], "at least 1", id="zero-workers"),
+])
+def test_executor_options_that_cannot_work_are_usage_errors(cli, tmp_path, options, message):
+    code, out, err = cli("sweep", write(tmp_path / "s.yaml", STUDY), *options)
+    assert code == 2 and message in err, out + err
+    assert err.count("\n") == 1  # one line
+    assert not (tmp_path / "results").exists()  # nothing written
 
 
+@slow
 def test_ctrl_c_keeps_finished_trials_and_releases_claims(tmp_path, serial_reference):
     config = write(tmp_path / "study.yaml", STUDY)
     proc = nnlab("sweep", config, "--workers", "2", "-q", cwd=tmp_path)
@@ -234,6 +254,7 @@ def test_ctrl_c_keeps_finished_trials_and_releases_claims(tmp_path, serial_refer
     assert resume.returncode == 0 and fingerprint_table(study) == fingerprint_table(serial_reference)
 
 
+@slow
 def test_a_trial_finished_by_another_sweep_while_we_claim_is_not_run_again(tmp_path, serial_reference, monkeypatch):
     """The race behind a duplicate once seen with two concurrent sweeps: another sweep
     finishes the trial (writes its folder, releases its claim) just before our claim
