@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Union
 from pydantic import BeforeValidator, Discriminator, Field, Tag
 
 from .base import Strict
-from .specs import suggest
+from .specs import require_choice
 
 
 def _named(value, what: str, choices, default: str | None = None):
@@ -22,8 +22,7 @@ def _named(value, what: str, choices, default: str | None = None):
         name = value.get("name")
         if name is None:
             raise ValueError(f"{what} needs a name; choose from {', '.join(choices)}")
-        if name not in choices:
-            raise ValueError(f"unknown {what} '{name}'{suggest(name, choices)}; choose from {', '.join(choices)}")
+        require_choice(name, choices, what)
     return value
 
 

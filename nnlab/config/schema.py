@@ -16,7 +16,7 @@ from ..nn.init import INITIALIZERS
 from ..nn.losses import LOSSES
 from .base import Strict
 from .optim_schema import AdamConfig, OptimizerConfig, ScheduleConfig
-from .specs import canonical, suggest
+from .specs import canonical, require_choice, suggest
 
 HIDDEN_ACTIVATIONS = {k: v for k, v in ACTIVATIONS.items() if k != "softmax"}
 
@@ -54,8 +54,7 @@ class DataConfig(Strict):
     @field_validator("name")
     @classmethod
     def _known_dataset(cls, value):
-        if value not in DATASET_KINDS:
-            raise ValueError(f"unknown dataset '{value}'{suggest(value, DATASET_KINDS)}; choose from {', '.join(DATASET_KINDS)}")
+        require_choice(value, DATASET_KINDS, "dataset")
         return value
 
     @field_validator("validation")
@@ -165,8 +164,7 @@ class LossConfig(Strict):
     @field_validator("name")
     @classmethod
     def _known_loss(cls, value):
-        if value not in LOSSES:
-            raise ValueError(f"unknown loss '{value}'{suggest(value, LOSSES)}; choose from {', '.join(LOSSES)}")
+        require_choice(value, LOSSES, "loss")
         return value
 
 
@@ -230,8 +228,10 @@ class RandomSearch(Strict):
             if not isinstance(spec, dict) or len(spec) != 1:
                 raise ValueError(f"{key}: give a list of choices or one of {{{', '.join(DISTRIBUTIONS)}: ...}}")
             (kind, args), = spec.items()
-            if kind not in DISTRIBUTIONS:
-                raise ValueError(f"{key}: unknown distribution '{kind}'{suggest(kind, DISTRIBUTIONS)}; choose from {', '.join(DISTRIBUTIONS)}")
+            try:
+                require_choice(kind, DISTRIBUTIONS, "distribution")
+            except ValueError as exc:
+                raise ValueError(f"{key}: {exc}") from None
             if kind != "choice" and not (isinstance(args, list) and len(args) == 2 and all(isinstance(a, (int, float)) for a in args) and args[0] < args[1]):
                 raise ValueError(f"{key}: {kind} needs [low, high] with low < high, got {args!r}")
             if kind == "log_uniform" and args[0] <= 0:

@@ -17,6 +17,12 @@ def suggest(word: str, choices) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def require_choice(value, choices, what: str) -> None:
+    """ValueError "unknown <what> 'x' (did you mean 'y'?); choose from a, b, c" unless value is a choice."""
+    if value not in choices:
+        raise ValueError(f"unknown {what} '{value}'{suggest(value, choices)}; choose from {', '.join(choices)}")
+
+
 def parameters(func: Callable, skip: int) -> dict[str, object]:
     """Keyword parameters of ``func`` after the first ``skip`` positional ones, with defaults."""
     sig = inspect.signature(func)
@@ -38,8 +44,7 @@ def parse_spec(value, registry: dict, what: str, skip: int) -> tuple[str, dict]:
         name, args, kwargs = _parse_call(value.strip(), what)
     else:
         raise ValueError(f"expected a {what} name such as '{next(iter(registry))}', got {value!r}")
-    if name not in registry:
-        raise ValueError(f"unknown {what} '{name}'{suggest(name, registry)}; choose from {', '.join(registry)}")
+    require_choice(name, registry, what)
     defaults = parameters(registry[name], skip)
     if len(args) > len(defaults):
         raise ValueError(f"{what} '{name}' takes {len(defaults)} argument(s) ({', '.join(defaults) or 'none'}), got {len(args)}")

@@ -1,0 +1,48 @@
+"""What detectors share: the trial's :class:`Context`, the event shape and column helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Context:
+    """What the detectors need to know about the trial besides its curves."""
+
+    kind: str = "classification"      # or regression
+    n_classes: int | None = None
+    h_prior: float | None = None      # entropy of the training labels (ln C when balanced)
+    majority_share: float | None = None
+    target_var: float | None = None   # regression: Var(y), the error of predicting the mean
+    loss: str = "cross_entropy"
+    loss_reads: str = "logits"
+    lr: float = 0.001
+    optimizer: str = "adam"
+    init: str = "he_normal"
+    epochs: int = 10
+    layers: dict[int, str] = field(default_factory=dict)       # index -> 'layer 1 (relu after dense 0, 256 units)'
+    layer_units: dict[int, int] = field(default_factory=dict)  # dense index -> units
+    layer_sizes: dict[int, int] = field(default_factory=dict)  # dense index -> W.size
+    inputs_nonnegative: bool = False  # e.g. min-max scaled: a zero-bias unit with all-negative weights never fires
+
+
+def event(type_, severity, message, where=None, **evidence) -> dict:
+    return {"type": type_, "severity": severity, "where": where or {}, "evidence": evidence, "message": message}
+
+
+def column(rows: list[dict], key: str) -> np.ndarray:
+    """One metrics column as float64, missing values as NaN."""
+    return np.array([np.nan if r.get(key) is None else float(r[key]) for r in rows], dtype=np.float64)
+
+
+def layer_keys(rows: list[dict], prefix: str) -> list[int]:
+    """Layer indices that have a ``<prefix>/<i>`` column."""
+    keys = {k for r in rows for k in r if k.startswith(prefix + "/")}
+    return sorted(int(k.split("/")[1]) for k in keys)
+
+
+def episodes(positions: list[int], gap: int) -> int:
+    """Bursts in a sorted list of steps or epochs: members closer than ``gap`` share a burst."""
+    return sum(1 for i, p in enumerate(positions) if i == 0 or p - positions[i - 1] > gap)

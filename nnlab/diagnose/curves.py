@@ -1,0 +1,214 @@
+"""Detectors over the loss curves: initial loss, divergence, spikes, plateaus, overfitting.
+
+Each takes the recorded rows and the trial's :class:`Context` and returns a list of
+events; raw values, robust statistics (median, MAD), never a smoothed curve.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .context import Context, column, episodes, event
+from .thresholds import (
+    CHANCE_REL,
+    EPISODE_GAP,
+    EPOCH_RISE,
+    EPOCH_RISE_ABS_SHARE,
+    GL_ERROR,
+    GL_INFO,
+    GL_WARN,
+    INIT_ERROR,
+    INIT_WARN,
+    OVERFIT_ABS_SHARE,
+    OVERFIT_CONFIRM,
+    PLATEAU_REL,
+    SPIKE_FACTOR,
+    SPIKE_MADS,
+    SPIKE_WINDOW,
+    SPIKY_STEP_SHARE,
+    STALL_HIGH_SHARE,
+)
+
+
+def init_loss(metrics, ctx: Context) -> list[dict]:
+    if ctx.kind != "classification" or ctx.loss != "cross_entropy" or ctx.loss_reads != "logits" or not metrics:
+        return []
+    l0 = metrics[0].get("train_loss")
+    ln_c = math.log(ctx.n_classes)
+    if l0 is None or not math.isfinite(l0):
+        return []
+    excess = l0 - ln_c
+    if excess <= INIT_WARN:
+        return []
+    severity = "error" if excess > INIT_ERROR else "warn"
+    return [event("init_loss", severity,
+                  f"Initial loss {l0:.3f} is {excess:.2f} above ln {ctx.n_classes} = {ln_c:.3f}: the network starts "
+                  f"with large, confident logits. Likely cause: weights initialised too large ({ctx.init}); "
+                  f"try he_normal for ReLU or glorot_uniform for tanh/sigmoid.",
+                  {"epoch": 0}, initial_loss=l0, ln_classes=ln_c, excess=excess)]
+
+
+def divergence(metrics, ctx: Context, diverged: dict | None) -> list[dict]:
+    events = []
+    if diverged:
+        events.append(event("divergence", "error",
+                            f"The {diverged['what']} became NaN/Inf at epoch {diverged['epoch']}, step {diverged['step']}; "
+                            f"training stopped. Likely cause: a learning rate too high for {ctx.optimizer} "
+                            f"(lr={ctx.lr:g}); try lr/10, or normalised inputs.",
+                            {"epoch": diverged["epoch"], "step": diverged["step"]}, what=diverged["what"]))
+        return events
+    losses = column(metrics, "train_loss")
+    if len(losses) < 3:
+        return events
+    ceiling = 3 * max(losses[0], math.log(ctx.n_classes) if ctx.n_classes else 0.0)
+    above = [e for e in range(1, len(losses)) if losses[e] > ceiling]
+    for a, b in zip(above, above[1:], strict=False):
+        if b == a + 1:
+            events.append(event("divergence", "error",
+                                f"Training loss rose to {losses[b]:.3g} by epoch {b}, over 3x its starting value "
+                                f"{losses[0]:.3g}, two epochs running: the run is diverging without overflowing. "
+                                f"Likely cause: learning rate too high (lr={ctx.lr:g}); try lr/10.",
+                                {"epochs": [a, b]}, loss=float(losses[b]), start=float(losses[0])))
+            break
+    return events
+
+
+def spikes(steps, metrics, ctx: Context) -> list[dict]:
+    loss = np.array([s["loss"] for s in steps], dtype=np.float64)
+    loss = loss[np.isfinite(loss)]
+    events = []
+    spike_steps, ratios = [], np.array([])
+    if len(loss) > SPIKE_WINDOW:
+        windows = np.lib.stride_tricks.sliding_window_view(loss[:-1], SPIKE_WINDOW)
+        median = np.median(windows, axis=1)
+        mad = np.median(np.abs(windows - median[:, None]), axis=1)
+        current = loss[SPIKE_WINDOW:]
+        floor = EPOCH_RISE_ABS_SHARE * (math.log(ctx.n_classes) if ctx.n_classes else float(np.median(loss[:SPIKE_WINDOW])))
+        hits = ((current > median + SPIKE_MADS * 1.4826 * mad) & (current > SPIKE_FACTOR * median)
+                & (current - median > floor))
+        spike_steps = (np.flatnonzero(hits) + SPIKE_WINDOW + 1).tolist()  # steps are 1-based
+        ratios = (current / median)[hits]
+    epoch_loss = column(metrics, "train_loss")
+    floor = EPOCH_RISE_ABS_SHARE * (math.log(ctx.n_classes) if ctx.n_classes else np.nanmax(epoch_loss[:1]))
+    rises = []
+    for e in range(2, len(epoch_loss)):
+        recent = epoch_loss[max(1, e - 5):e]
+        if len(recent) and epoch_loss[e] > EPOCH_RISE * np.nanmin(recent) and epoch_loss[e] - np.nanmin(recent) > floor:
+            rises.append(e)
+    share = len(spike_steps) / max(len(loss), 1)
+    if share > SPIKY_STEP_SHARE or episodes(rises, 1) >= 2:
+        parts = []
+        if spike_steps:
+            parts.append(f"{len(spike_steps)} spikes in {len(loss)} steps ({100 * share:.1f}%), the largest "
+                         f"{float(np.max(ratios)):.3g}x the running median")
+        if rises:
+            parts.append(f"epoch loss jumped above 1.5x its recent minimum in epochs {', '.join(map(str, rises[:6]))}")
+        events.append(event("spiky_run", "warn",
+                            f"Spiky training: {'; '.join(parts)}. Likely cause: learning rate too high for "
+                            f"{ctx.optimizer} (lr={ctx.lr:g}) or batches too small; try lr/3 to lr/10 or a decaying schedule.",
+                            {"steps": spike_steps[:20], "epochs": rises}, spike_count=len(spike_steps),
+                            spike_share=share, epoch_rises=len(rises)))
+    elif spike_steps or rises:
+        first = f"step {spike_steps[0]}" if spike_steps else f"epoch {rises[0]}"
+        size = f", {float(np.max(ratios)):.3g}x the running median" if spike_steps else ""
+        parts = []
+        if spike_steps:
+            parts.append(f"{len(spike_steps)} step spike(s) in {episodes(spike_steps, EPISODE_GAP)} burst(s)")
+        if rises:
+            parts.append(f"{len(rises)} epoch(s) above 1.5x the recent minimum")
+        events.append(event("loss_spikes", "info",
+                            f"Isolated loss spikes ({', '.join(parts)}; first at {first}{size}); training recovered "
+                            f"each time.",
+                            {"steps": spike_steps[:20], "epochs": rises}, spike_count=len(spike_steps)))
+    return events
+
+
+def plateau(metrics, ctx: Context) -> list[dict]:
+    losses = column(metrics, "train_loss")
+    n = len(losses) - 1
+    window = max(5, math.ceil(0.1 * ctx.epochs))
+    if n < window or not np.all(np.isfinite(losses)):
+        return []
+    best = np.minimum.accumulate(losses)
+    flat = [e for e in range(window, n + 1) if best[e - window] - best[e] < PLATEAU_REL * abs(best[e - window])]
+    if not flat:
+        return []
+    start = flat[0] - window
+    # the plateau lasts while consecutive windows stay flat
+    end = flat[0]
+    while end + 1 in flat:
+        end += 1
+    level = float(losses[end])
+    acc_key = "train_acc" if "train_acc" in metrics[-1] else None
+    acc = float(metrics[end][acc_key]) if acc_key else None
+    where = {"epochs": [start, end]}
+    evidence = {"loss": level, "window": window}
+    if ctx.kind == "classification" and ctx.h_prior and level > (1 - CHANCE_REL) * ctx.h_prior \
+            and acc is not None and abs(acc - ctx.majority_share) < 0.02:
+        return [event("plateau", "error",
+                      f"Loss plateaued at {level:.4f}, no better than chance (label entropy {ctx.h_prior:.4f}), from epoch {start}, "
+                      f"with accuracy {acc:.3f} = the largest class share: the network predicts the class prior and "
+                      f"learns nothing from the inputs.",
+                      where, classification="at_chance", accuracy=acc, h_prior=ctx.h_prior, **evidence)]
+    if ctx.kind == "regression" and ctx.loss == "mse" and ctx.target_var and abs(level - ctx.target_var) < 0.05 * ctx.target_var:
+        return [event("plateau", "error",
+                      f"Loss plateaued at {level:.4g} = Var(y) {ctx.target_var:.4g} from epoch {start}: no better than "
+                      f"predicting the mean.", where, classification="at_chance", target_var=ctx.target_var, **evidence)]
+    converged = level < 0.01 * losses[0] or (acc is not None and acc >= 0.999)
+    if converged:
+        return [event("plateau", "info", f"Training loss converged at {level:.4g} from epoch {start} "
+                      f"({'accuracy ' + format(acc, '.3f') if acc is not None else 'below 1% of its start'}).",
+                      where, classification="converged", **evidence)]
+    if end < n:
+        return [event("plateau", "info", f"Training loss stalled at {level:.4g} in epochs {start}-{end}, then "
+                      f"improved again.", where, classification="stalled_then_escaped", **evidence)]
+    reference = min(losses[0], math.log(ctx.n_classes)) if ctx.n_classes else losses[0]
+    if level < STALL_HIGH_SHARE * reference:
+        return [event("plateau", "info", f"Training loss levelled off at {level:.4g} from epoch {start}, a low "
+                      f"level (under 10% of where it started).", where, classification="stalled_low", **evidence)]
+    return [event("plateau", "warn",
+                  f"Training loss stalled at {level:.4g} from epoch {start} to the end (less than 1% better over "
+                  f"{window} epochs) while still far from zero. Likely cause: learning rate too small or too large "
+                  f"(lr={ctx.lr:g}), or too little capacity; check the unit events below.",
+                  where, classification="stalled", **evidence)]
+
+
+def overfitting(metrics, ctx: Context) -> list[dict]:
+    val = column(metrics, "val_loss")
+    train = column(metrics, "train_loss")
+    if len(val) < 2 or np.all(np.isnan(val)):
+        return []
+    trained = val[1:]
+    e_star = int(np.nanargmin(trained)) + 1
+    v_min = float(val[e_star])
+    last = len(val) - 1
+    if last - e_star < OVERFIT_CONFIRM or np.any(val[e_star + 1:] < v_min * (1 - 0.001)):
+        return []
+    if not train[last] < train[e_star]:
+        return []
+    gl = 100 * (float(val[last]) / v_min - 1)
+    if gl < GL_INFO:
+        return []
+    severity = "error" if gl >= GL_ERROR else "warn" if gl >= GL_WARN else "info"
+    scale = min(val[0], math.log(ctx.n_classes)) if ctx.n_classes else val[0]
+    small = val[last] - v_min < OVERFIT_ABS_SHARE * scale
+    if small:
+        severity = "info"
+    acc_key = "val_acc" if "val_acc" in metrics[-1] else None
+    detail, loss_only = "", None
+    if acc_key:
+        acc_best, acc_last = float(metrics[e_star][acc_key]), float(metrics[last][acc_key])
+        loss_only = acc_last >= acc_best - 0.005
+        detail = (f" Validation accuracy did not drop ({acc_best:.4f} -> {acc_last:.4f}): loss-only overfitting "
+                  f"(the model grows over-confident on what it gets wrong)." if loss_only else
+                  f" Validation accuracy fell from {acc_best:.4f} to {acc_last:.4f}.")
+    gap = float(val[last] - train[last])
+    return [event("overfitting", severity,
+                  f"Overfitting from epoch {e_star}: validation loss bottomed out at {v_min:.4f} and ended {gl:.1f}% "
+                  f"higher ({val[last]:.4f}) while training loss kept falling ({train[e_star]:.4f} -> {train[last]:.4f})."
+                  f"{detail}{' The rise is small in absolute terms (a small validation set is noisy).' if small else ''}"
+                  f" Try early stopping (train.early_stopping), dropout, weight decay or more data.",
+                  {"epoch": e_star}, onset_epoch=e_star, generalization_loss=gl, val_min=v_min,
+                  val_last=float(val[last]), train_val_gap=gap, loss_only=loss_only)]

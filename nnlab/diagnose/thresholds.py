@@ -1,0 +1,57 @@
+"""Every threshold the detectors use, with the reason beside it.
+
+The starting points are the usual textbook and tool defaults (Hampel's MAD rule for
+spikes, Prechelt's generalisation loss for overfitting, ...); where calibration runs on
+small seeded nets moved a number, the run that moved it is named beside it.
+"""
+
+SEVERITY_ORDER = {"error": 0, "warn": 1, "info": 2}
+
+# init loss: softmax CE starts at ln C for uniform predictions; warn when L0 - ln C > 1
+# (logits start with spread ~1.5), error when > 5 (confident, saturated logits)
+INIT_WARN, INIT_ERROR = 1.0, 5.0
+# spikes: median/MAD over the previous 50 steps; a spike is > m + 6 * 1.4826 MAD and > 2 m
+SPIKE_WINDOW, SPIKE_MADS, SPIKE_FACTOR = 50, 6.0, 2.0
+# Calibration: a converged BN run on MNIST (median loss 0.002) had 8 "spikes" to ~0.04 in 790
+# steps; a spike must also rise by 5% of ln C (the EPOCH_RISE_ABS_SHARE floor) to count.
+SPIKY_STEP_SHARE = 0.01
+# epoch rule: E_e > 1.5 min(E_{e-5..e-1}). Calibration: late in a healthy Adam run on MNIST
+# train loss moves 0.006 -> 0.012 (x2, harmless), so a rise must also exceed 5% of ln C.
+EPOCH_RISE, EPOCH_RISE_ABS_SHARE = 1.5, 0.05
+# plateau: best-so-far improves by < 1% over W = max(5, ceil(0.1 epochs)) epochs
+PLATEAU_REL = 0.01
+# "at chance": E > (1 - 3%) H_prior, i.e. no better than the label entropy, and accuracy within
+# 0.02 of the largest class share. The textbook rule is |E - H_prior| < 2%; a 10-layer sigmoid net
+# stuck at chance sat at H_prior + 2.1% on MNIST and + 4.6% on spirals (prior not yet learnt).
+CHANCE_REL = 0.03
+# A stall only warns while the loss is above 10% of min(E_0, ln C). Calibration: a 120-example
+# spirals run (held-out seed 3) stalled at 0.028 with 99% train accuracy: low, not stuck.
+STALL_HIGH_SHARE = 0.1
+# overfitting: GL = 100 (V_last / V_min - 1); info >= 2, warn >= 5, error >= 20
+GL_INFO, GL_WARN, GL_ERROR = 2.0, 5.0, 20.0
+OVERFIT_CONFIRM = 5
+# Calibration: on a 60-example validation set val loss 0.0166 -> 0.0261 gave GL 57% in a
+# healthy run; a rise smaller than 2% of min(initial validation loss, ln C) is reported as
+# info whatever its GL.
+OVERFIT_ABS_SHARE = 0.02
+# units: warn >= 25% of a layer, error >= 50%
+UNIT_WARN, UNIT_ERROR = 0.25, 0.50
+# Dead ReLUs warn from a third of a layer: healthy runs on 2-D data ended with 16 of 64 (25%)
+# dead in the second layer, most already dead at init; every too-high-LR run had >= 48%.
+DEAD_WARN = 1 / 3
+# A step-loss or gradient burst within this many steps (or consecutive epochs) is one episode:
+# one excursion that recovers is info; a spiky run needs two episodes (calibration: a healthy
+# spirals seed had one 8x epoch excursion at epoch 54 with 4 gradient jumps inside it).
+EPISODE_GAP = SPIKE_WINDOW
+# gradients
+EXPLODE_FACTOR = 10.0
+# Calibration: healthy xor/spirals runs had 1 step over 10x the median once gradients had
+# shrunk ~100x near convergence. A jump must also exceed 10% of the median norm over the
+# first 50 steps, and it takes max(3, 0.5% of steps) of them for a warning.
+EXPLODE_EARLY_SHARE, EXPLODE_MIN_COUNT, EXPLODE_STEP_SHARE = 0.1, 3, 0.005
+RATIO_WARN, RATIO_ERROR = 0.1, 1.0
+VANISH_RMS = 1e-7
+VANISH_RATIO = 1e-3
+# Calibration: a 200-example run that reached loss 0 had RMS gradients of 7.5e-8 with nothing
+# left to learn; the RMS rule applies only while the loss is above 10% of its start.
+VANISH_LOSS_SHARE = 0.1
