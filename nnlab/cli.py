@@ -92,6 +92,7 @@ def run(
     from .executors import SerialExecutor
     from .fit import steps_per_epoch
     from .plan import plan_run
+    from .preflight import check_memory, check_writable
     from .runner import prepare
     from .store import COMPLETE_STATUSES, trial_status
     from .study import run_trials
@@ -101,6 +102,8 @@ def run(
     trial = plan_run(data, overrides or [], str(config), lines).trials[0]
     exp = trial.experiment
     study_dir = results_dir / exp.name
+    check_memory(exp)
+    check_writable(study_dir)
     status, folder, summary = trial_status(study_dir, trial.config_hash)
     if status in COMPLETE_STATUSES and not force:
         say(f"{folder} already holds this exact config ({status}); showing it (use --force to train again)")
@@ -156,8 +159,9 @@ def sweep(
     from .config import read_yaml
     from .console import StudyProgress, print_plan, print_study_findings
     from .doctor import study_checks
-    from .executors import make_executor
+    from .executors import executor_workers, make_executor
     from .plan import plan
+    from .preflight import check_memory, check_writable
     from .store import COMPLETE_STATUSES, trial_status
     from .study import run_study, to_run
 
@@ -168,6 +172,10 @@ def sweep(
     if dry_run:
         print_plan(study.trials, study.axes, [trial_status(study_dir, t.config_hash)[0] for t in study.trials])
         return
+    local = executor_workers(executor, workers, scheduler)
+    check_writable(study_dir)
+    for trial in study.trials if local else []:  # a Dask cluster's memory is its own
+        check_memory(trial.experiment, concurrent=min(local, len(study.trials)))
     found = study_checks(study)
     print_study_findings(found, len(study.trials))
     _refuse_if_strict([finding for finding, _ in found], strict, "nothing was run")
@@ -267,9 +275,12 @@ def doctor(
     from .config import load_config
     from .console import serious
     from .doctor import check
+    from .preflight import check_memory
     from .runner import prepare
 
-    findings = check(prepare(load_config(config, overrides or [])))
+    exp = load_config(config, overrides or [])
+    check_memory(exp)
+    findings = check(prepare(exp))
     if as_json:
         console.print_json(json.dumps(findings))
     else:

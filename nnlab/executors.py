@@ -168,8 +168,9 @@ class DaskExecutor:
             self.client.close()
 
 
-def make_executor(kind: str, workers: int | None, scheduler: str | None) -> Executor:
-    """The executor a command line asks for; ConfigError (exit 2) for a bad combination.
+def executor_workers(kind: str, workers: int | None, scheduler: str | None) -> int:
+    """Check a command line's executor options (ConfigError, exit 2, for a bad combination)
+    and return how many trials run at once on this machine (0 for a Dask cluster).
     ``workers`` None means the default: one per core for ``local``."""
     if kind not in EXECUTORS:
         raise ConfigError(f"unknown executor '{kind}'; choose {', '.join(EXECUTORS)}")
@@ -181,13 +182,21 @@ def make_executor(kind: str, workers: int | None, scheduler: str | None) -> Exec
         if workers is not None:
             raise ConfigError("--workers is for --executor local; a Dask cluster runs one trial per worker thread "
                               "(start workers with --nthreads 1)")
-        return DaskExecutor(scheduler)
+        return 0
     if scheduler:
         raise ConfigError("--scheduler goes with --executor dask")
     if kind == "serial":
         if workers not in (None, 1):
             raise ConfigError(f"--executor serial runs one trial at a time; drop --workers {workers} "
                               "or use --executor local")
-        return SerialExecutor()
-    workers = workers or os.cpu_count() or 1
-    return SerialExecutor() if workers == 1 else LocalExecutor(workers)
+        return 1
+    return workers or os.cpu_count() or 1
+
+
+def make_executor(kind: str, workers: int | None, scheduler: str | None) -> Executor:
+    """The executor a command line asks for (options checked by ``executor_workers``)."""
+    local = executor_workers(kind, workers, scheduler)
+    if kind == "dask":
+        assert scheduler is not None
+        return DaskExecutor(scheduler)
+    return SerialExecutor() if local == 1 else LocalExecutor(local)

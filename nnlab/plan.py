@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import json
 import math
 from dataclasses import dataclass, field
 
@@ -20,13 +21,13 @@ import numpy as np
 from .config import (
     Experiment,
     apply_overrides,
-    get_path,
     parse_yaml_value,
     set_path,
     split_override,
     split_top_level,
     validate,
 )
+from .config.overrides import check_unique_keys
 from .errors import ConfigError
 from .naming import trial_name
 
@@ -63,6 +64,7 @@ def parse_axis_values(text: str) -> list:
 
 def split_axes(overrides: list[str]) -> tuple[list[str], dict[str, list]]:
     """Separate single-value overrides from sweep axes (comma lists and ranges)."""
+    check_unique_keys(overrides)
     fixed, axes = [], {}
     for text in overrides:
         key, raw = split_override(text)
@@ -98,6 +100,7 @@ def plan(data: dict, overrides: list[str] | tuple = (), source: str = "<config>"
     axis and key path for any trial that would not validate."""
     fixed, cli_axes = split_axes(list(overrides))
     base_data = apply_overrides(data, fixed)
+    _drop_overridden_axes(base_data, [split_override(o)[0] for o in fixed])
     cli_seeds = cli_axes.pop("seed", None)
     if cli_axes or cli_seeds is not None:
         sweep = base_data.get("sweep") or {}
@@ -139,15 +142,56 @@ def plan(data: dict, overrides: list[str] | tuple = (), source: str = "<config>"
     seen = set()
     for combo in itertools.product(*points) if points else [()]:
         values = {k: v for part in combo for k, v in part.items()}
-        trial_data = _with_values(trial_base, values)
-        labels = dict.fromkeys(values, "sweep axis")
-        exp = validate(trial_data, f"{source} ({', '.join(f'{k}={v}' for k, v in values.items())})", None, labels)
+        exp = _trial_experiment(trial_base, values, source)
         config_hash = exp.config_hash()
         if config_hash in seen:  # two axis points that resolve to the same config run once
             continue
         seen.add(config_hash)
         result.trials.append(Trial(trial_name(values, config_hash), values, exp, config_hash))
+    if points and len(seen) < math.prod(len(group) for group in points):
+        _refuse_idle_axes(trial_base, points, source)
     return result
+
+
+def _trial_experiment(trial_base: dict, values: dict, source: str) -> Experiment:
+    labels = dict.fromkeys(values, "sweep axis")
+    return validate(_with_values(trial_base, values), f"{source} ({', '.join(f'{k}={v}' for k, v in values.items())})",
+                    None, labels)
+
+
+def _drop_overridden_axes(data: dict, keys: list[str]) -> None:
+    """A single-value override of a key the file sweeps fixes that key: its axis goes."""
+    sweep = data.get("sweep")
+    if not isinstance(sweep, dict):
+        return
+    for key in keys:
+        for section in ("grid", "zip"):
+            if isinstance(sweep.get(section), dict):
+                sweep[section].pop(key, None)
+        random = sweep.get("random")
+        if isinstance(random, dict) and isinstance(random.get("params"), dict):
+            random["params"].pop(key, None)
+            if not random["params"]:
+                sweep.pop("random")
+        if key == "seed":
+            sweep.pop("seeds", None)
+
+
+def _refuse_idle_axes(trial_base: dict, points: list[list[dict]], source: str) -> None:
+    """An axis whose values all give the same trial config is a mistake (e.g. sweeping
+    `description`, which is not part of a trial's identity): say which one."""
+    first = [group[0] for group in points]
+    for g, group in enumerate(points):
+        if len({json.dumps(alternative, sort_keys=True, default=str) for alternative in group}) < 2:
+            continue  # one value listed twice runs once; only distinct values that change nothing are an error
+        hashes = set()
+        for alternative in group:
+            values = {k: v for part in first[:g] + [alternative] + first[g + 1:] for k, v in part.items()}
+            hashes.add(_trial_experiment(trial_base, values, source).config_hash())
+        if len(hashes) == 1:
+            keys = ", ".join(group[0])
+            raise ConfigError(f"{source}: sweep axis {keys}: its {len(group)} values all give the same trial config "
+                              f"({keys} does not change what is trained); drop the axis")
 
 
 def plan_run(data: dict, overrides: list[str] | tuple = (), source: str = "<config>",
@@ -158,8 +202,10 @@ def plan_run(data: dict, overrides: list[str] | tuple = (), source: str = "<conf
     overrides = list(overrides)
     fixed = apply_overrides(data, overrides)
     exp = validate(fixed, source, lines, {split_override(o)[0]: "override" for o in overrides})
+    if exp.sweep is not None:  # the whole file must be valid, its sweep axes included
+        plan(fixed, [], source, lines)
     resolved = exp.resolved()
-    values = {key: get_path(resolved, key) for key in (split_override(o)[0] for o in overrides)}
+    values = {key: parse_yaml_value(raw) for key, raw in map(split_override, overrides)}
     trial_exp = validate({k: v for k, v in resolved.items() if k != "sweep"}, source)
     config_hash = exp.config_hash()
     return Plan(study=exp.name, base=resolved, axes=[],

@@ -40,6 +40,37 @@ BAD = [
     pytest.param(BASE, ["optimizer.lr=0.1,0.01"], ["sweep axis", "nnlab sweep"], id="override-list-in-run"),
     pytest.param(BASE, ["train.epochs=-3"], ["train.epochs", "greater than or equal to 0"], id="override-out-of-range"),
     pytest.param("data: {name: mnist}\n", [], ["mnist not found", "NNLAB_DATA"], id="missing-dataset"),
+    # values accepted before that should not be
+    pytest.param(BASE + "optimizer: {name: sgd, momentum: .inf}\n", [], ["optimizer.momentum"], id="momentum-inf"),
+    pytest.param(BASE + "optimizer: {name: sgd, momentum: 1.0e9}\n", [], ["optimizer.momentum", "less than 1"], id="momentum-huge"),
+    pytest.param(BASE + "optimizer: {name: momentum, momentum: 1.0}\n", [], ["optimizer.momentum", "less than 1"], id="momentum-one"),
+    pytest.param(BASE + "optimizer: {name: adam, lr: .inf}\n", [], ["optimizer.lr", "finite"], id="lr-inf"),
+    pytest.param(BASE + "optimizer: {name: adam, lr: .nan}\n", [], ["optimizer.lr", "finite"], id="lr-nan"),
+    pytest.param(BASE + "optimizer: {name: adam, betas: [0.9, 1.5]}\n", [], ["optimizer.betas", "[0, 1)"], id="beta-above-one"),
+    pytest.param(BASE, ["model.init=normal(std=-1)"], ["model.init", "std must be > 0"], id="negative-std"),
+    pytest.param(BASE, ["model.init=uniform(1, -1)"], ["model.init", "a < b"], id="uniform-reversed"),
+    pytest.param(BASE, ["model.activation=leaky_relu(1e999)"], ["model.activation", "finite"], id="activation-inf"),
+    pytest.param(BASE, ["train.epochs=true"], ["train.epochs", "a number", "boolean"], id="bool-as-epochs"),
+    pytest.param(BASE, ["optimizer.lr=false"], ["optimizer.lr", "a number", "boolean"], id="bool-as-lr"),
+    pytest.param(BASE, ["seed=1", "seed=2"], ["seed", "given twice"], id="duplicate-override"),
+    pytest.param(BASE + "sweep: {grid: {model.activaton: [relu, tanh]}}\n", [], ["model.activaton", "did you mean 'activation'"],
+                 id="typo-axis-in-run"),
+    pytest.param("name: " + "x" * 300 + "\n", [], ["name", "at most 100 characters"], id="name-300-chars"),
+    pytest.param("data: {name: xor, n_samples: 1.0e12}\n", [], ["data.n_samples", "less than or equal to"], id="n-samples-1e12"),
+    pytest.param(BASE, ["model.hidden=[100000000]"], ["model.hidden", "memory"], id="hidden-1e8"),
+    pytest.param(BASE, ["model.hidden=[100000000000]"], ["model.hidden"], id="hidden-1e11"),
+    pytest.param("data: {name: xor, n_samples: 100000000}\nmodel: {hidden: [1000]}\ntrain: {batch_size: full}\n", [],
+                 ["train.batch_size", "memory", "is available"], id="full-batch-of-1e8"),
+    # YAML that is not a plain config
+    pytest.param("", [], ["c.yaml", "empty"], id="empty-file"),
+    pytest.param("# only a comment\n", [], ["c.yaml", "empty"], id="comment-only"),
+    pytest.param("model: !!python/object:os.system {}\n", [], ["c.yaml:1", "unsupported YAML tag", "python/object"], id="python-tag"),
+    pytest.param("a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                 "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                 "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+                 "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: [*g, *g, *g, *g, *g, *g, *g, *g, *g]\n", [],
+                 ["c.yaml", "aliases"], id="alias-bomb"),
+    pytest.param("a: " + "[" * 5000 + "]" * 5000 + "\n", [], ["c.yaml", "nested"], id="deep-nesting"),
 ]
 
 
@@ -62,6 +93,35 @@ def test_bad_config_exits_2_with_one_clear_line(cli, tmp_path, monkeypatch, text
 def test_missing_config_file(cli, tmp_path):
     code, _, err = cli("run", tmp_path / "nope.yaml")
     assert code == 2 and "no such config file" in err
+
+
+def _one_line_exit_2(result, *fragments):
+    code, out, err = result
+    assert code == 2, (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("command", ["run", "sweep", "doctor"])
+def test_files_that_are_not_configs(cli, tmp_path, command):
+    import os
+
+    folder = tmp_path / "folder.yaml"
+    folder.mkdir()
+    _one_line_exit_2(cli(command, folder), "is a directory")
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    _one_line_exit_2(cli(command, fifo), "not a regular file")
+    _one_line_exit_2(cli(command, "/dev/zero"), "not a regular file")
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(bytes(range(256)) * 4)
+    _one_line_exit_2(cli(command, binary), "not UTF-8 text")
+    big = tmp_path / "big.yaml"
+    big.write_text("# padding\n" * 200_000)
+    _one_line_exit_2(cli(command, big), "larger than")
+    assert not (tmp_path / "results").exists()
 
 
 def test_usage_error_exits_2(cli):

@@ -107,3 +107,25 @@ def test_bad_axis_on_the_command_line_exits_2(cli, tmp_path):
     (tmp_path / "s.yaml").write_text("data: {name: xor}\n")
     code, _, err = cli("sweep", tmp_path / "s.yaml", "model.activaton=relu,tanh", "--dry-run")
     assert code == 2 and "did you mean 'activation'" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("data, overrides, fragments", [
+    pytest.param(BASE, ["description=a,b,c"], ["sweep axis description", "does not change what is trained"],
+                 id="axis-that-changes-nothing"),
+    pytest.param(BASE, ["seed=1", "seed=2"], ["override seed given twice"], id="same-key-twice"),
+])
+def test_plans_that_cannot_be_what_was_meant_are_refused(data, overrides, fragments):
+    with pytest.raises(ConfigError) as error:
+        plan(data, overrides)
+    for fragment in fragments:
+        assert fragment in str(error.value)
+
+
+def test_a_single_value_override_of_a_swept_key_fixes_it():
+    """`nnlab sweep configs/bn_placement.yaml model.batchnorm=none` runs only BN none."""
+    data = with_sweep(grid={"model.batchnorm": ["none", "before", "after"], "optimizer.lr": [0.1, 0.01]}, seeds=2)
+    the_plan = plan(data, ["model.batchnorm=none"])
+    assert the_plan.axes == ["optimizer.lr", "seed"]
+    assert {t.experiment.model.batchnorm for t in the_plan.trials} == {"none"} and len(the_plan.trials) == 4
+    assert len(plan(data, ["seed=3"]).trials) == 6  # a single seed replaces the file's seeds
+    assert {t.experiment.seed for t in plan(data, ["seed=3"]).trials} == {3}

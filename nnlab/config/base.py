@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, model_validator
+import types
+import typing
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
 from .specs import suggest
 
 
-class Strict(BaseModel):
-    """Unknown keys fail with the nearest valid name; nothing is silently ignored."""
+def _takes_numbers(annotation) -> bool:
+    """True for int/float fields (optionally in a Union or Annotated), False where a bool is meant."""
+    if annotation in (int, float):
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _takes_numbers(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(annotation)
+        return bool not in args and any(_takes_numbers(a) for a in args)
+    return False
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+class Strict(BaseModel):
+    """Unknown keys fail with the nearest valid name; nothing is silently ignored.
+
+    Numbers must be finite (no .inf or .nan), and a boolean is not a number: pydantic would
+    read ``epochs: true`` as 1, which is never what was meant."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value, info: ValidationInfo):
+        if isinstance(value, bool) and info.field_name and _takes_numbers(cls.model_fields[info.field_name].annotation):
+            raise ValueError(f"expected a number, got a boolean ({str(value).lower()})")
+        return value
 
     @model_validator(mode="before")
     @classmethod

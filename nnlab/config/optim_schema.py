@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag
+from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator
 
 from .base import Strict
 from .specs import require_choice
@@ -31,8 +31,8 @@ def _named(value, what: str, choices, default: str | None = None):
 class SGDConfig(Strict):
     name: Literal["sgd"] = "sgd"
     lr: float = Field(0.01, gt=0)
-    momentum: float = Field(0.0, ge=0)
-    dampening: float = Field(0.0, ge=0)
+    momentum: float = Field(0.0, ge=0, lt=1)  # the velocity's decay: at 1 or more it never forgets and grows
+    dampening: float = Field(0.0, ge=0, le=1)
     nesterov: bool = False
     weight_decay: float = Field(0.0, ge=0)
 
@@ -40,24 +40,31 @@ class SGDConfig(Strict):
 class MomentumConfig(Strict):
     name: Literal["momentum"] = "momentum"
     lr: float = Field(0.01, gt=0)
-    momentum: float = Field(0.9, ge=0)   # the textbook value
-    dampening: float = Field(0.0, ge=0)
+    momentum: float = Field(0.9, ge=0, lt=1)  # the textbook value
+    dampening: float = Field(0.0, ge=0, le=1)
     weight_decay: float = Field(0.0, ge=0)
 
 
 class NesterovConfig(Strict):
     name: Literal["nesterov"] = "nesterov"
     lr: float = Field(0.01, gt=0)
-    momentum: float = Field(0.9, gt=0)
+    momentum: float = Field(0.9, gt=0, lt=1)
     weight_decay: float = Field(0.0, ge=0)
 
 
 class AdamConfig(Strict):
     name: Literal["adam"] = "adam"
     lr: float = Field(0.001, gt=0)       # Kingma & Ba's default
-    betas: tuple[float, float] = (0.9, 0.999)
+    betas: tuple[float, float] = (0.9, 0.999)  # decay of the first and second moment averages
     eps: float = Field(1e-8, gt=0)
     weight_decay: float = Field(0.0, ge=0)
+
+    @field_validator("betas")
+    @classmethod
+    def _betas(cls, value):
+        if not all(0 <= beta < 1 for beta in value):
+            raise ValueError(f"betas must each be in [0, 1), got {list(value)}")
+        return value
 
 
 class AdamWConfig(AdamConfig):
@@ -70,7 +77,7 @@ class RMSpropConfig(Strict):
     lr: float = Field(0.01, gt=0)        # PyTorch's default (Keras uses 0.001)
     alpha: float = Field(0.99, gt=0, lt=1)
     eps: float = Field(1e-8, gt=0)
-    momentum: float = Field(0.0, ge=0)
+    momentum: float = Field(0.0, ge=0, lt=1)
     centered: bool = False
     weight_decay: float = Field(0.0, ge=0)
 

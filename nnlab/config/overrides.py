@@ -67,8 +67,19 @@ def set_path(data: dict, key: str, value) -> None:
     node[parts[-1]] = value
 
 
+def check_unique_keys(overrides: list[str]) -> None:
+    """ConfigError when one key is given twice: which one should win is a guess."""
+    first: dict[str, str] = {}
+    for text in overrides:
+        key, _ = split_override(text)
+        if key in first:
+            raise ConfigError(f"override {key} given twice ('{first[key]}' and '{text}'); give each key once")
+        first[key] = text
+
+
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
     """Apply 'key.path=value' overrides (one value each) to a copy of ``data``."""
+    check_unique_keys(overrides)
     data = json.loads(json.dumps(data))
     for text in overrides:
         key, raw = split_override(text)

@@ -16,21 +16,26 @@ from ..nn.init import INITIALIZERS
 from ..nn.losses import LOSSES
 from .base import Strict
 from .optim_schema import AdamConfig, OptimizerConfig, ScheduleConfig
-from .specs import canonical, require_choice, suggest
+from .specs import ACTIVATION_SKIP, INIT_SKIP, canonical, check_activation, check_initializer, require_choice, suggest
+
+# Sane limits, far above any study this machine can run; the memory estimate before training
+# (preflight.py) catches what fits these but not the machine.
+MAX_EXAMPLES = 100_000_000
+MAX_WIDTH = 100_000_000
 
 HIDDEN_ACTIVATIONS = {k: v for k, v in ACTIVATIONS.items() if k != "softmax"}
 
 
 def _activation(value):
-    return canonical(value, HIDDEN_ACTIVATIONS, "activation", skip=1)
+    return canonical(value, HIDDEN_ACTIVATIONS, "activation", ACTIVATION_SKIP, check_activation)
 
 
 def _output(value):
-    return None if value is None else canonical(value, ACTIVATIONS, "output activation", skip=1)
+    return None if value is None else canonical(value, ACTIVATIONS, "output activation", ACTIVATION_SKIP, check_activation)
 
 
 def _init(value):
-    return canonical(value, INITIALIZERS, "initializer", skip=4)
+    return canonical(value, INITIALIZERS, "initializer", INIT_SKIP, check_initializer)
 
 
 ActivationSpec = Annotated[str, BeforeValidator(_activation)]
@@ -45,10 +50,10 @@ class DataConfig(Strict):
     normalize: Literal["none", "scale", "standard"] = "scale"  # x/255 (min-max for generated sets) keeps inputs in [0, 1]
     validation: Union[int, float] = 0.1  # fraction of train held out (stratified, seeded), or a count
     subset: int | None = Field(None, ge=1)  # first N training examples after the split (overfitting studies)
-    n_samples: int = Field(1000, ge=4)   # generated sets: training examples (before the validation split)
-    n_test: int = Field(1000, ge=1)      # generated sets: test examples
+    n_samples: int = Field(1000, ge=4, le=MAX_EXAMPLES)  # generated sets: training examples (before the validation split)
+    n_test: int = Field(1000, ge=1, le=MAX_EXAMPLES)     # generated sets: test examples
     noise: float | None = Field(None, ge=0)  # generated sets: noise level (None: the set's own default)
-    classes: int | None = Field(None, ge=2)  # blobs and spirals: number of classes (default 3)
+    classes: int | None = Field(None, ge=2, le=1000)  # blobs and spirals: number of classes (default 3)
     seed: int = Field(0, ge=0)           # generated sets: fixed across trial seeds so replicates share data
 
     @field_validator("name")
@@ -71,7 +76,7 @@ class DataConfig(Strict):
 
 class DenseLayer(Strict):
     type: Literal["dense"] = "dense"
-    units: int = Field(ge=1)
+    units: int = Field(ge=1, le=MAX_WIDTH)
     init: InitSpec | None = None       # None: the model's init
     bias_init: InitSpec | None = None  # None: the model's bias_init
 
@@ -83,7 +88,7 @@ class ActivationLayer(Strict):
     @field_validator("activation", mode="before")
     @classmethod
     def _act(cls, value):
-        return canonical(value, ACTIVATIONS, "activation", skip=1)
+        return canonical(value, ACTIVATIONS, "activation", ACTIVATION_SKIP, check_activation)
 
 
 class BatchNormLayer(Strict):
@@ -134,7 +139,7 @@ COMPACT_FIELDS = ("hidden", "activation", "output", "batchnorm", "dropout")
 
 
 class ModelConfig(Strict):
-    hidden: list[Annotated[int, Field(ge=1)]] = [256, 128]  # hidden widths; [] is logistic/linear regression
+    hidden: list[Annotated[int, Field(ge=1, le=MAX_WIDTH)]] = [256, 128]  # hidden widths; [] is logistic/linear regression
     activation: ActivationSpec = "relu"     # the default that trains well with he_normal
     output: Annotated[str | None, BeforeValidator(_output)] = None  # None: softmax for CE, sigmoid for BCE, linear for mse/mae
     init: InitSpec = "he_normal"            # He et al.: keeps ReLU activations at unit scale
@@ -192,7 +197,7 @@ class EarlyStopping(Strict):
 
 
 class TrainConfig(Strict):
-    epochs: int = Field(10, ge=0)
+    epochs: int = Field(10, ge=0, le=1_000_000)
     batch_size: Union[int, Literal["full"]] = 128  # "full": full-batch gradient descent
     shuffle: bool = True                # reshuffle every epoch (from the trial's shuffle stream)
     dtype: Literal["float32", "float64"] = "float32"  # float32 is twice as fast; float64 for checks
@@ -278,6 +283,8 @@ class Experiment(Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, value):
+        if len(value) > 100:  # folder names are capped at 255 bytes, and trial folders add a slug
+            raise ValueError(f"name must be at most 100 characters (it names a folder), got {len(value)}")
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
             raise ValueError(f"name '{value}' must be letters, digits, '.', '_' or '-' (it names a folder)")
         return value

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import difflib
 import inspect
+import math
 from collections.abc import Callable
 
 
@@ -26,11 +27,13 @@ def require_choice(value, choices, what: str) -> None:
 def parameters(func: Callable, skip: int) -> dict[str, object]:
     """Keyword parameters of ``func`` after the first ``skip`` positional ones, with defaults."""
     sig = inspect.signature(func)
-    names = list(sig.parameters.values())[skip:]
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    names = [p for p in sig.parameters.values() if p.kind in named][skip:]
     return {p.name: (None if p.default is inspect.Parameter.empty else p.default) for p in names}
 
 
-def parse_spec(value, registry: dict, what: str, skip: int) -> tuple[str, dict]:
+def parse_spec(value, registry: dict, what: str, skip: int,
+               check: Callable[[str, dict], str | None] | None = None) -> tuple[str, dict]:
     """Parse ``value`` into ``(name, kwargs)`` with every parameter filled.
 
     ``skip`` is how many leading positional arguments the registry's callables take
@@ -60,7 +63,12 @@ def parse_spec(value, registry: dict, what: str, skip: int) -> tuple[str, dict]:
             raise ValueError(f"{what} '{name}' needs {key}, e.g. {name}({key}=0.1)")
         if isinstance(val, bool) or not isinstance(val, (int, float)):
             raise ValueError(f"{what} '{name}': {key} must be a number, got {val!r}")
+        if not math.isfinite(val):
+            raise ValueError(f"{what} '{name}': {key} must be a finite number, got {val!r}")
         resolved[key] = float(val)
+    problem = check(name, resolved) if check else None
+    if problem:
+        raise ValueError(f"{what} '{name}': {problem}")
     return name, resolved
 
 
@@ -71,8 +79,29 @@ def format_spec(name: str, kwargs: dict) -> str:
     return f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
 
 
-def canonical(value, registry: dict, what: str, skip: int) -> str:
-    return format_spec(*parse_spec(value, registry, what, skip))
+def canonical(value, registry: dict, what: str, skip: int,
+              check: Callable[[str, dict], str | None] | None = None) -> str:
+    return format_spec(*parse_spec(value, registry, what, skip, check))
+
+
+# The two kinds of spec a config holds. Initializers take (fan_in, fan_out, rng, dtype)
+# before their own parameters; activations are classes, whose signature leaves out self.
+INIT_SKIP, ACTIVATION_SKIP = 4, 0
+
+
+def check_initializer(name: str, kwargs: dict) -> str | None:
+    """Why an initializer's parameters cannot work, or None."""
+    if name == "normal" and kwargs["std"] <= 0:
+        return f"std must be > 0, got {kwargs['std']} (zeros or constant(value) for a fixed init)"
+    if name == "uniform" and not kwargs["a"] < kwargs["b"]:
+        return f"uniform(a, b) needs a < b, got a={kwargs['a']}, b={kwargs['b']}"
+    return None
+
+
+def check_activation(name: str, kwargs: dict) -> str | None:
+    if name == "elu" and kwargs["alpha"] < 0:
+        return f"alpha must be >= 0, got {kwargs['alpha']}"
+    return None
 
 
 def _parse_call(text: str, what: str) -> tuple[str, list, dict]:

@@ -4,6 +4,7 @@ line numbers per key path for error messages, and the dumper used for config.yam
 from __future__ import annotations
 
 import re
+import stat
 from pathlib import Path
 
 import yaml
@@ -42,23 +43,87 @@ def parse_yaml_value(text: str):
         return text
 
 
+# Limits for a config file: far above any real config, far below what hurts. A YAML alias
+# "bomb" (aliases of aliases) is tiny on disk and expands exponentially, so the expanded
+# node count is checked on the composed graph before anything is built from it.
+MAX_CONFIG_BYTES = 1 << 20
+MAX_EXPANDED_NODES = 100_000
+MAX_DEPTH = 50
+PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")}
+
+
+def read_text(path: Path) -> str:
+    """A config file's text, or ConfigError saying why it is not one."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ConfigError(f"{path}: is a directory, not a config file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(f"{path}: not a regular file (a FIFO, device or socket); give a YAML file")
+    if info.st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: {info.st_size} bytes, larger than a config can be ({MAX_CONFIG_BYTES} bytes)")
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (undecodable byte at offset {exc.start}); a config is a YAML text file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    if "\x00" in text:
+        raise ConfigError(f"{path}: not UTF-8 text (it holds NUL bytes); a config is a YAML text file")
+    return text
+
+
+def _check_graph(root, path: Path) -> None:
+    """Expanded size, depth and tags of a composed YAML graph, without expanding it."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple] = [(root, 1, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ConfigError(f"{path}:{node.start_mark.line + 1}: nested too deeply (more than {MAX_DEPTH} levels)")
+        if node.tag not in PLAIN_TAGS:
+            raise ConfigError(f"{path}:{node.start_mark.line + 1}: unsupported YAML tag '{node.tag}': nnlab configs "
+                              "are plain YAML (mappings, lists, numbers, strings, booleans, null)")
+        children = ([child for pair in node.value for child in pair] if isinstance(node, yaml.MappingNode)
+                    else list(node.value) if isinstance(node, yaml.SequenceNode) else [])
+        if done:
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+            if sizes[id(node)] > MAX_EXPANDED_NODES:
+                raise ConfigError(f"{path}: expands to more than {MAX_EXPANDED_NODES} values through YAML aliases "
+                                  "(&anchor / *alias); write the values out")
+        elif id(node) not in sizes:
+            stack.append((node, depth, True))
+            stack.extend((child, depth + 1, False) for child in children if id(child) not in sizes)
+
+
 def read_yaml(path: str | Path) -> tuple[dict, dict]:
     """Read a config file: ``(data, lines)`` where lines maps key paths to 1-based lines."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such config file")
-    text = path.read_text()
+    text = read_text(path)
+    loader = _Loader(text)
     try:
-        data = yaml.load(text, Loader=_Loader)
-        node = yaml.compose(text, Loader=_Loader)
+        node = loader.get_single_node()
+        if node is not None:
+            _check_graph(node, path)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise ConfigError(f"{where}: YAML syntax error: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: YAML error: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply (more than {MAX_DEPTH} levels)") from None
+    finally:
+        loader.dispose()
     if data is None:
-        data = {}
+        raise ConfigError(f"{path}: the file is empty (or only comments); a config needs at least a name or a "
+                          "data/model section, e.g. 'data: {name: xor}'")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of keys (name, data, model, ...), got {type(data).__name__}")
     lines: dict[tuple, int] = {}

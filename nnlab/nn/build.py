@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..config.specs import parse_spec
+from ..config.specs import ACTIVATION_SKIP, INIT_SKIP, parse_spec
 from ..errors import ConfigError
 from .activations import ACTIVATIONS, Activation
 from .init import INITIALIZERS
@@ -27,11 +27,11 @@ BATCHNORM_DEFAULTS = {"momentum": 0.1, "eps": 1e-5}
 
 
 def _init(value) -> tuple[str, dict]:
-    return parse_spec(value, INITIALIZERS, "initializer", 4)
+    return parse_spec(value, INITIALIZERS, "initializer", INIT_SKIP)
 
 
 def _activation(value) -> tuple[str, dict]:
-    return parse_spec(value, ACTIVATIONS, "activation", 1)
+    return parse_spec(value, ACTIVATIONS, "activation", ACTIVATION_SKIP)
 
 
 def layer_specs(model_cfg: Any, n_outputs: int | None) -> list[dict]:

@@ -1,0 +1,113 @@
+"""Checks before any training that no config schema can make: does the trial fit in
+memory, and can its results be written? Each failure is one ConfigError (exit 2) naming
+the key to change, raised before anything is loaded, trained or written.
+
+The memory estimate counts what a trial holds at its peak: the data (float64 as loaded,
+plus the copy in the training dtype), parameters, gradients, optimizer state, the weight
+copies kept for init/final/best and update ratios, and the activations of the largest
+forward pass (a training batch or an evaluation chunk). It is an estimate, within a
+factor of about two; the check only refuses what clearly cannot fit.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .config import Experiment
+from .errors import ConfigError
+from .nn.build import layer_specs
+
+# Sizes of the file-based sets: (training examples, test examples, input features, classes).
+IDX_SHAPES = {"mnist": (60_000, 10_000, 784, 10), "fashion_mnist": (60_000, 10_000, 784, 10)}
+EVAL_ROWS = 8192         # rows per evaluation pass (evaluate.EVAL_CHUNK)
+WEIGHT_COPIES = 4        # init, final, best (early stopping) and the update-ratio copy
+# Optimizer state per parameter, in parameter-sized arrays (torch.optim's buffers).
+STATE_ARRAYS = {"sgd": 1, "momentum": 1, "nesterov": 1, "adam": 2, "adamw": 2, "rmsprop": 3, "adagrad": 1}
+USABLE_SHARE = 0.8       # leave room for the interpreter, NumPy temporaries and other processes
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (Linux MemAvailable), or None where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _data_shape(exp: Experiment) -> tuple[int, int, int, int]:
+    data = exp.data
+    if data.name in IDX_SHAPES:
+        return IDX_SHAPES[data.name]
+    features = 1 if data.name == "regression" else 2
+    classes = {"xor": 2, "moons": 2, "regression": 1}.get(data.name, data.classes or 3)
+    return data.n_samples, data.n_test, features, classes
+
+
+def estimate(exp: Experiment) -> dict[str, tuple[int, str]]:
+    """Peak bytes by part, each with the config key that drives it."""
+    n_train, n_test, features, classes = _data_shape(exp)
+    outputs = 1 if exp.data.name == "regression" or (exp.loss.name == "binary_cross_entropy" and classes == 2) else classes
+    item = 4 if exp.train.dtype == "float32" else 8
+    specs = layer_specs(exp.model, outputs)
+    params, widths, width = 0, [], features
+    for spec in specs:
+        if spec["type"] == "dense":
+            params += (width + 1) * spec["units"]
+            width = spec["units"]
+        elif spec["type"] == "batchnorm":
+            params += 4 * width
+        widths.append(width)
+    model_key = "model.layers" if exp.model.layers is not None else "model.hidden"
+    batch = n_train if exp.train.batch_size == "full" else min(exp.train.batch_size, n_train)
+    rows = max(batch, min(EVAL_ROWS, max(n_train, n_test)))
+    state = STATE_ARRAYS.get(exp.optimizer.name, 2)
+    return {
+        "data": ((n_train + n_test) * features * (8 + item), "data.n_samples" if exp.data.name not in IDX_SHAPES else "data.name"),
+        "parameters": (params * item * (2 + state + WEIGHT_COPIES), model_key),
+        "activations": (rows * sum(widths) * item * 2, model_key if max(widths) * 100 > rows else "train.batch_size"),
+    }
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1024 or unit == "PB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} PB"
+
+
+def check_memory(exp: Experiment, concurrent: int = 1, available: int | None = None) -> None:
+    """ConfigError when ``concurrent`` trials like ``exp`` cannot fit in available memory."""
+    available = available_memory() if available is None else available
+    if available is None:
+        return
+    parts = estimate(exp)
+    total = sum(size for size, _ in parts.values()) * concurrent
+    if total <= USABLE_SHARE * available:
+        return
+    _, key = max(parts.values())
+    detail = ", ".join(f"{name} {_size(size)}" for name, (size, _) in parts.items())
+    who = f"{concurrent} trials at once need" if concurrent > 1 else "this trial needs"
+    raise ConfigError(f"{key}: {who} about {_size(total)} of memory ({detail}{' each' if concurrent > 1 else ''}) "
+                      f"but {_size(available)} is available; make it smaller"
+                      + (" or run fewer workers" if concurrent > 1 else ""))
+
+
+def check_writable(folder: Path) -> None:
+    """ConfigError unless results can be written under ``folder`` (nothing is created here)."""
+    folder = Path(folder)
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise ConfigError(f"{probe}: is a file, so results cannot be written under it; choose another -o/--results-dir")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(f"{probe}: not writable, so results cannot be written to {folder}; "
+                          "choose another -o/--results-dir")
