@@ -14,6 +14,9 @@ class Callback:
     def on_update(self, step: int) -> None:
         """Right after the optimizer updated the weights."""
 
+    def after_step(self, step: int) -> None:
+        """After every step, finite or not (a non-finite one skipped the update)."""
+
     def on_step_end(self, epoch: int, step_in_epoch: int, steps_per_epoch: int, step: int, loss: float) -> None:
         """After a step was recorded (not called for the step that diverged)."""
 

@@ -17,6 +17,8 @@ import time
 import uuid
 from pathlib import Path
 
+from .errors import store_error
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
@@ -29,7 +31,8 @@ def _claim_path(study_dir: Path, config_hash: str) -> Path:
     return Path(study_dir) / CLAIMS / f"{config_hash}.json"
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this host."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -46,7 +49,7 @@ def claim_owner(study_dir: Path, config_hash: str) -> dict | None:
         owner = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if owner.get("host") == socket.gethostname() and not _alive(int(owner.get("pid", 0))):
+    if owner.get("host") == socket.gethostname() and not pid_alive(int(owner.get("pid", 0))):
         return None
     return owner
 
@@ -70,9 +73,12 @@ def _claims_lock(folder: Path):
 def claim(study_dir: Path, config_hash: str) -> bool:
     """Take the trial's claim; False if a live process holds it."""
     path = _claim_path(study_dir, config_hash)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _claims_lock(path.parent):
-        return _claim_locked(study_dir, config_hash, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with _claims_lock(path.parent):
+            return _claim_locked(study_dir, config_hash, path)
+    except OSError as exc:
+        raise store_error(exc, "a claim file") from None
 
 
 def _claim_locked(study_dir: Path, config_hash: str, path: Path) -> bool:

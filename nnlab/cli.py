@@ -64,6 +64,10 @@ def main_callback(version: bool = typer.Option(False, "--version", callback=vers
 ResultsOption = typer.Option(Path("results"), "--results-dir", "-o", help="Where studies are written.")
 
 
+_BUSY = ("another nnlab process is training this exact config in {study_dir} right now; "
+         "wait for it and run the command again to see its result")
+
+
 def _refuse_if_strict(findings: list[dict], strict: bool, what: str) -> None:
     from .console import serious
 
@@ -109,6 +113,11 @@ def run(
         say(f"{folder} already holds this exact config ({status}); showing it (use --force to train again)")
         print_summary(summary or {}, folder or study_dir)
         return
+    if status == "corrupt" and not force:
+        raise NnlabError(f"{folder} holds this config but is corrupt: {(summary or {}).get('error')}; "
+                         "--force trains it again")
+    if status == "running":
+        raise NnlabError(_BUSY.format(study_dir=study_dir))
     setup = prepare(exp)
     findings = check(setup)
     print_findings(findings)
@@ -123,8 +132,11 @@ def run(
         outcome = run_trials([trial], study_dir, executor, force=force, retry=True,
                              on_done=lambda t, status, summary, folder: finished.append((summary, folder)))
     if outcome.elsewhere:
-        raise NnlabError(f"another nnlab process is training this exact config in {study_dir} right now; "
-                         "wait for it and run the command again to see its result")
+        raise NnlabError(_BUSY.format(study_dir=study_dir))
+    if not finished:  # another process finished it while this one prepared: show that result
+        status, folder, summary = trial_status(study_dir, trial.config_hash)
+        say(f"{folder} was finished by another nnlab process meanwhile ({status}); showing it")
+        finished.append((summary or {}, folder or study_dir))
     summary, folder = finished[0]
     print_summary(summary, folder)
     if summary["status"] == "failed":
@@ -162,7 +174,7 @@ def sweep(
     from .executors import executor_workers, make_executor
     from .plan import plan
     from .preflight import check_memory, check_writable
-    from .store import COMPLETE_STATUSES, trial_status
+    from .store import FINISHED_STATUSES, trial_status
     from .study import run_study, to_run
 
     data, lines = read_yaml(config)
@@ -191,7 +203,7 @@ def sweep(
             outcome = run_study(study, study_dir, runner, force, retry, on_done=bar.on_done)
         except KeyboardInterrupt:
             done = sum(1 for t in study.trials
-                       if trial_status(study_dir, t.config_hash)[0] in COMPLETE_STATUSES + ("failed",))
+                       if trial_status(study_dir, t.config_hash)[0] in FINISHED_STATUSES)
             raise Interrupted(f"interrupted: {done} of {len(study.trials)} trials are finished and kept; "
                               f"the ones in flight were discarded. Run the same command to resume.") from None
     counts: dict[str, int] = {}
@@ -201,9 +213,12 @@ def sweep(
         + (f", {len(outcome.elsewhere)} running in another process" if outcome.elsewhere else "")
         + " | " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
         + f" | summary: {study_dir / 'summary.csv'}")
-    if outcome.failed:
-        warn(f"error: {len(outcome.failed)} trial(s) failed: {', '.join(outcome.failed[:3])}"
-             f"{' ...' if len(outcome.failed) > 3 else ''} (errors in summary.csv; --retry runs them again)")
+    corrupt = [t for t, s in outcome.statuses.items() if s == "corrupt"]
+    for trials, what in ((outcome.failed, "failed"), (corrupt, "corrupt (files changed since written)")):
+        if trials:
+            warn(f"error: {len(trials)} trial(s) {what}: {', '.join(trials[:3])}"
+                 f"{' ...' if len(trials) > 3 else ''} (see summary.csv; --retry runs them again)")
+    if outcome.failed or corrupt:
         raise typer.Exit(1)
 
 
@@ -312,7 +327,7 @@ def _root(root: Optional[Path]) -> str | None:
 def data_list(root: Optional[Path] = typer.Option(None, "--root", help="Extra folder to search (like data.root).")):
     """List datasets and, for file-based ones, where they were found.
 
-    Example: NNLAB_DATA=../shared/data nnlab data list
+    Example: NNLAB_DATA=/data nnlab data list
     """
     from .data import DATASET_KINDS, GENERATORS, data_dirs, find_idx
 
@@ -337,7 +352,7 @@ def data_verify(dataset: str = typer.Argument("mnist", help="mnist or fashion_mn
                 root: Optional[Path] = typer.Option(None, "--root", help="Extra folder to search.")):
     """Check the IDX files of a dataset (SHA-256 of the decompressed bytes for MNIST).
 
-    Example: NNLAB_DATA=../shared/data nnlab data verify mnist
+    Example: NNLAB_DATA=/data nnlab data verify mnist
     """
     from .data import IDX_FILES, require_idx, verify_idx
 

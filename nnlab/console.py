@@ -151,13 +151,15 @@ def print_summary(summary: dict, trial_dir: Path) -> None:
         seconds = summary["epoch_time_s"]
         parts.append(f"{seconds:.2f} s/epoch" if seconds >= 0.1 else f"{seconds * 1000:.1f} ms/epoch")
     say(", ".join(parts))
-    for label, row in (("final", final), (f"best ({best.get('monitor')}, epoch {best.get('epoch')})", best)):
+    final_label = (f"final (best weights of epoch {summary['restored_best_epoch']} restored)"
+                   if summary.get("restored_best_epoch") is not None else "final")
+    rows = [(final_label, final), (f"best ({best.get('monitor')}, epoch {best.get('epoch')})", best)]
+    if summary.get("last_epoch"):
+        rows.append((f"last epoch trained ({summary['last_epoch'].get('epoch')})", summary["last_epoch"]))
+    for label, row in rows:
         cells = [f"{k} {fmt(row[k])}" for k in ("train_loss", f"train_{metric}", "val_loss", f"val_{metric}",
                                                  "test_loss", f"test_{metric}") if k in row]
         say(f"  {label}: " + "  ".join(cells))
-    if summary.get("test_after_restore"):
-        cells = "  ".join(f"{k} {fmt(v)}" for k, v in summary["test_after_restore"].items())
-        say(f"  restored best weights: {cells}")
     events = [e for e in summary.get("events", []) if e.get("where", {}).get("stage") != "before training"]
     if events:
         say("diagnosis:")

@@ -56,7 +56,7 @@ def _event(type_, severity, message, **evidence) -> dict:
 
 def static_checks(exp: Experiment, facts: DataFacts) -> list[dict]:
     events = []
-    specs = layer_specs(exp.model, None)  # the structure the trainer will build
+    specs = layer_specs(exp.model, None)  # the structure prepare.py will build
     hidden, output = hidden_activations(specs), output_activation(specs)
     loss = exp.loss.name
     if loss == "cross_entropy" and output == "sigmoid" and (facts.n_classes or 0) > 2:
@@ -83,7 +83,7 @@ def static_checks(exp: Experiment, facts: DataFacts) -> list[dict]:
                                  f"{' (worse than predicting the mean)' if floor >= var else ''}. Use output: linear.",
                                  output=output, error_floor=floor, target_variance=var))
     inits = dense_inits(specs)
-    symmetric = [name for name in inits[:-1] if name.split("(")[0] in ("zeros", "constant")]
+    symmetric = [name for name in inits[:-1] if _is_symmetric(name)]
     if symmetric:
         events.append(_event("symmetric_init", "error",
                              f"{symmetric[0]} init with hidden layers: every unit of a layer starts identical, gets the "
@@ -167,8 +167,13 @@ def init_checks(setup: TrialSetup) -> list[dict]:
     return events
 
 
+def _is_symmetric(init: str) -> bool:
+    """zeros and constant(value) give every unit of a layer the same weights."""
+    return init.split("(")[0] in ("zeros", "constant")
+
+
 def _inits_symmetric(exp: Experiment) -> bool:
-    return any(name.split("(")[0] in ("zeros", "constant") for name in dense_inits(layer_specs(exp.model, None)))
+    return any(_is_symmetric(name) for name in dense_inits(layer_specs(exp.model, None)))
 
 
 def check(setup: TrialSetup) -> list[dict]:
@@ -180,17 +185,20 @@ def check(setup: TrialSetup) -> list[dict]:
 def study_checks(plan) -> list[tuple[dict, list[str]]]:
     """Static checks for every trial of a plan, grouped: [(finding, [trial ids])].
 
-    The data is loaded once per distinct data section (for facts such as the input scale)."""
+    The data is loaded once per distinct data section and seed, with the trial's own split
+    stream, so the facts (target range, input scale) are the ones `nnlab run` sees."""
     import json as _json
 
     from .data import load_dataset
+    from .prepare import spawn_streams
 
     facts_by_data: dict[str, DataFacts] = {}
     grouped: dict[tuple, tuple[dict, list[str]]] = {}
     for trial in plan.trials:
-        key = _json.dumps(trial.experiment.data.model_dump(mode="json"), sort_keys=True)
+        exp = trial.experiment
+        key = _json.dumps([exp.data.model_dump(mode="json"), exp.seed], sort_keys=True)
         if key not in facts_by_data:
-            facts_by_data[key] = DataFacts.of(load_dataset(trial.experiment.data, np.random.default_rng(0)))
+            facts_by_data[key] = DataFacts.of(load_dataset(exp.data, spawn_streams(exp.seed)["split"]))
         for finding in static_checks(trial.experiment, facts_by_data[key]):
             group = (finding["type"], finding["message"])
             grouped.setdefault(group, (finding, []))[1].append(trial.id)

@@ -17,3 +17,12 @@ class DataError(NnlabError):
     """A dataset is missing, corrupt or cannot be downloaded: exit code 2."""
 
     exit_code = 2
+
+
+class StoreError(NnlabError):
+    """Results could not be written (a full disk, a read-only folder): exit 1, nothing partial left."""
+
+
+def store_error(exc: OSError, what: str) -> StoreError:
+    where = f" {exc.filename}" if exc.filename else ""
+    return StoreError(f"cannot write {what}:{where} {exc.strerror or exc} (nothing partial was left)")

@@ -66,10 +66,8 @@ class SerialExecutor:
 
     def next_done(self):
         trial_id, config = self.pending.popleft()
-        if trial_id in self.prepared or self.callbacks:
-            setup, findings = self.prepared.pop(trial_id, (None, None))
-            return trial_id, run_trial(Experiment.model_validate(config), setup, self.callbacks, findings)
-        return trial_id, execute(config)
+        setup, findings = self.prepared.pop(trial_id, (None, None))
+        return trial_id, run_trial(Experiment.model_validate(config), setup, self.callbacks, findings)
 
     def close(self):
         pass

@@ -133,6 +133,8 @@ def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = ()) -> FitResult:
             idx = order[b * batch:(b + 1) * batch]
             loss, grad_norm = train_step(setup, x_train[idx], t_train[idx], step + 1, callbacks)
             step += 1
+            for callback in callbacks:
+                callback.after_step(step)
             records.steps.append({"step": step, "epoch": epoch, "loss": loss, "lr": lr, "grad_norm": grad_norm})
             if not (math.isfinite(loss) and math.isfinite(grad_norm)):
                 divergence = Divergence("loss" if not math.isfinite(loss) else "gradient", epoch, step)

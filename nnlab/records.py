@@ -23,7 +23,8 @@ def failed_records(config: dict, error: BaseException, traceback_text: str | Non
     """Records of a trial that raised, or whose worker died: status ``failed`` with the error."""
     records = TrialRecords(config=config)
     records.summary = {"status": "failed", "error": f"{type(error).__name__}: {error}"}
-    if traceback_text:
+    if traceback_text:  # raised inside run_trial, which adds config_hash, environment, events
         records.summary["traceback"] = traceback_text
-    records.summary["events"] = []
+    else:
+        records.summary["events"] = []
     return records

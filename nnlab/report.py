@@ -11,13 +11,18 @@ from __future__ import annotations
 import base64
 import html
 import math
+import os
+import re
+import shutil
+import uuid
 from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, store_error
+from .naming import hash_of
 from .rows import read_plan, study_rows, write_summary_csv
-from .store import read_summary, trial_dirs, write_text_atomic
+from .store import FINISHED_STATUSES, MANIFEST, folder_status, make_dir, read_summary, trial_dirs
 from .tabular import plain_cell
 
 SEVERITY_COLORS = {"error": "#c0392b", "warn": "#d68910", "info": "#2471a3"}
@@ -54,7 +59,9 @@ def _read_csv(path: Path):
 
 
 def is_trial(path: Path) -> bool:
-    return (path / "summary.json").is_file()
+    """A trial folder (damaged ones included): ``<slug>-<8 hex>`` holding trial files."""
+    return bool(re.fullmatch(r"[0-9a-f]{8}", hash_of(path.name))) and any(
+        (path / name).exists() for name in ("summary.json", "config.yaml", "metrics.csv", MANIFEST))
 
 
 # ---------------------------------------------------------------- trial plots
@@ -287,49 +294,75 @@ th{{background:#f4f6f7}} code{{background:#f4f6f7;padding:0 3px}} .muted{{color:
 details{{margin:.5em 0}} summary{{cursor:pointer}}</style></head><body>{body}</body></html>"""
 
 
-def trial_section(trial: Path, out: Path, heading: str = "h2") -> str:
-    summary = read_summary(trial) or {}
+def trial_section(trial: Path, out: Path, heading: str = "h2") -> tuple[str, list[Path]]:
+    """HTML for one trial and the PNGs it wrote; a corrupt trial is named, not plotted."""
+    status, summary = folder_status(trial)
+    title = f"<{heading}>{html.escape(trial.name)}</{heading}>"
+    if status == "corrupt":
+        return (f'{title}<p>status <b style="color:{SEVERITY_COLORS["error"]}">corrupt</b>: '
+                f"{html.escape(str(summary.get('error')))}. Its numbers are not shown; "
+                "<code>nnlab sweep --retry</code> or <code>nnlab run --force</code> trains it again.</p>"), []
     png = plot_trial(trial, out / f"{trial.name}.png")
     final = summary.get("final") or {}
     cells = ", ".join(f"{k} {v:.4g}" for k, v in final.items()
                       if isinstance(v, (int, float)) and "/" not in k and k not in ("epoch", "step", "grad_norm", "lr"))
-    return (f"<{heading}>{html.escape(trial.name)}</{heading}><p>status <b>{summary.get('status')}</b>, "
-            f"{summary.get('epochs_run')} epochs; final: {html.escape(cells)}</p>"
-            f"{_events_html(summary.get('events') or [])}{_img(png)}")
+    error = f"<p>error: {html.escape(str(summary['error']))}</p>" if summary.get("error") else ""
+    return (f"{title}<p>status <b>{html.escape(str(status))}</b>, {summary.get('epochs_run')} epochs; "
+            f"final: {html.escape(cells)}</p>{error}{_events_html(summary.get('events') or [])}{_img(png)}"), [png]
 
 
 def write_report(path: Path, out: Path | None = None) -> list[Path]:
-    """Write the report; returns the files written (index.html first)."""
+    """Write the report into a temporary folder, then put it in place: a report folder is
+    whole or absent. Returns the files written (index.html first)."""
     path = Path(path)
     if not path.is_dir():
         raise ConfigError(f"{path}: no such results folder")
     out = Path(out) if out else path / "report"
-    out.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        make_dir(tmp)
+        index, written = _write_report(path, tmp)
+        old = out.parent / f".{out.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        if out.exists():
+            os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        raise store_error(exc, "the report") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [out / index.relative_to(tmp)] + [out / p.relative_to(tmp) for p in written]
+
+
+def _write_report(path: Path, out: Path) -> tuple[Path, list[Path]]:
     if is_trial(path):
-        body = f"<h1>nnlab trial report</h1>{trial_section(path, out, 'h2')}"
-        written = [out / f"{path.name}.png"]
+        section, written = trial_section(path, out, "h2")
+        body = f"<h1>nnlab trial report</h1>{section}"
         title = path.name
     else:
         trials = trial_dirs(path)
         if not trials:
-            raise ConfigError(f"{path}: neither a trial folder (summary.json) nor a study folder (trial folders inside)")
+            raise ConfigError(f"{path}: neither a trial folder nor a study folder (no trial folders inside)")
         all_axes, planned = read_plan(path)
-        rows = study_rows(path, all_axes, planned)
+        rows = [r for r in study_rows(path, all_axes, planned) if r["status"] in FINISHED_STATUSES]
         write_summary_csv(path, rows, out / "summary.csv")
-        table = study_table([r for r in rows if r["status"] in ("complete", "diverged", "failed")], all_axes)
+        table = study_table(rows, all_axes)
         axes = [a for a in all_axes if a != "seed"]
-        written = [out / "summary.csv"] + plot_study(path, table, axes, out)
-        counts = table["status"].value_counts().to_dict()
-        sections = "".join(f"<details><summary>{html.escape(t.name)} — "
-                           f"{html.escape(str((read_summary(t) or {}).get('status')))}</summary>"
-                           f"{trial_section(t, out / 'trials', 'h3')}</details>" for t in trials)
-        written += [out / "trials" / f"{t.name}.png" for t in trials]
+        plotted = table[table["status"] != "corrupt"] if len(table) else table
+        written = [out / "summary.csv"] + plot_study(path, plotted, axes, out)
+        counts = table["status"].value_counts().to_dict() if len(table) else {}
+        sections = []
+        for trial in trials:
+            section, pngs = trial_section(trial, out / "trials", "h3")
+            sections.append(f"<details><summary>{html.escape(trial.name)} — {html.escape(folder_status(trial)[0])}"
+                            f"</summary>{section}</details>")
+            written += pngs
         body = (f"<h1>nnlab study report: {html.escape(path.name)}</h1>"
                 f"<p>{len(trials)} trials: {html.escape(', '.join(f'{n} {s}' for s, n in counts.items()))}. "
                 f"Swept: {html.escape(', '.join(axes) or 'nothing but seeds')}.</p>"
                 + "".join(_img(p) for p in written if p.suffix == ".png" and p.parent == out)
-                + f"<h2>Trials</h2>{_table_html(table)}<h2>Each trial</h2>{sections}")
+                + f"<h2>Trials</h2>{_table_html(table)}<h2>Each trial</h2>{''.join(sections)}")
         title = path.name
     index = out / "index.html"
-    write_text_atomic(index, PAGE.format(title=html.escape(title), body=body))
-    return [index] + written
+    index.write_text(PAGE.format(title=html.escape(title), body=body))
+    return index, written

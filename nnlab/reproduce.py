@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import load_config
-from .errors import ConfigError
+from .errors import ConfigError, NnlabError
 from .runner import prepare, run_trial
-from .store import finish_summary, read_summary
+from .store import fingerprint_of_files, finish_summary, read_summary, verify_trial
 from .tabular import TIMING_COLUMNS, to_csv
 
 
@@ -20,28 +20,41 @@ class Reproduction:
     first_diff_epoch: int | None  # first metrics.csv row (epoch) that differs, None if the metrics match
 
 
+class CorruptTrial(NnlabError):
+    """The stored files are not as written: there is nothing trustworthy to compare with (exit 1)."""
+
+
 def stored_summary(trial: Path) -> dict:
-    """The trial's summary, or ConfigError when the folder is not a reproducible trial."""
-    summary = read_summary(trial)
-    if summary is None or not (trial / "config.yaml").is_file():
+    """The trial's summary, or an error when the folder is not a reproducible trial."""
+    if not (trial / "config.yaml").is_file() and not (trial / "summary.json").is_file():
         raise ConfigError(f"{trial}: not a trial folder (needs config.yaml and summary.json)")
+    problem = verify_trial(trial)
+    if problem:
+        raise CorruptTrial(f"{trial}: corrupt: {problem}; nothing trustworthy to compare with")
+    summary = read_summary(trial) or {}
     if "fingerprint" not in summary:
         raise ConfigError(f"{trial}: the trial has no fingerprint (status {summary.get('status')}); nothing to compare")
     return summary
 
 
 def reproduce(trial: Path) -> Reproduction:
-    summary = stored_summary(trial)
+    """Train again and compare with the fingerprint recomputed from the stored files (the
+    one summary.json states is only a label: the files are the evidence)."""
+    stored_summary(trial)
+    try:
+        stored = fingerprint_of_files(trial)
+    except (OSError, ValueError, KeyError) as exc:
+        raise CorruptTrial(f"{trial}: corrupt: cannot read its metrics, steps or final weights ({exc})") from None
     exp = load_config(trial / "config.yaml")
     records = run_trial(exp, prepare(exp))
     finish_summary(records)
     fresh = records.summary.get("fingerprint", "?")
-    if fresh == summary["fingerprint"]:
-        return Reproduction(True, summary["fingerprint"], fresh, None)
+    if fresh == stored:
+        return Reproduction(True, stored, fresh, None)
     stored_rows = (trial / "metrics.csv").read_text().splitlines()
     fresh_rows = to_csv(records.metrics).splitlines()
     header = stored_rows[0].split(",")
     keep = [i for i, c in enumerate(header) if c not in TIMING_COLUMNS]
     first = next((i for i, (a, b) in enumerate(zip(stored_rows, fresh_rows, strict=False))
                   if [a.split(",")[k] for k in keep] != [b.split(",")[k] for k in keep]), None)
-    return Reproduction(False, summary["fingerprint"], fresh, first - 1 if first else None)
+    return Reproduction(False, stored, fresh, first - 1 if first else None)

@@ -13,7 +13,7 @@ import yaml
 
 from .config import get_path
 from .naming import hash_of
-from .store import read_summary, trial_dirs, trial_status, write_text_atomic
+from .store import folder_status, trial_dirs, trial_status, write_text_atomic
 from .tabular import to_csv
 
 SPLIT_METRICS = tuple(f"{split}_{m}" for split in ("train", "val", "test") for m in ("loss", "acc", "mae"))
@@ -61,23 +61,26 @@ def read_plan(study_dir: Path) -> tuple[list[str], list[dict]]:
     return list(planned.get("axes") or []), trials
 
 
-def study_rows(study_dir: Path, axes: list[str], planned: list[dict]) -> list[dict]:
-    """Planned trials in plan order, then unplanned trial folders (their swept values read
-    from their config.yaml)."""
+def study_rows(study_dir: Path, axes: list[str], planned: list[dict], unplanned: bool = True) -> list[dict]:
+    """Planned trials in plan order, then (with ``unplanned``) other trial folders, such as
+    an earlier `nnlab run` of the same study name (their swept values read from their
+    config.yaml)."""
     rows, seen = [], set()
     for trial in planned:
         config_hash = hash_of(trial["id"])
         status, folder, summary = trial_status(study_dir, config_hash)
         rows.append(trial_row(folder.name if folder else trial["id"], trial["values"], status, summary))
         seen.add(config_hash)
-    for folder in trial_dirs(study_dir) if Path(study_dir).is_dir() else []:
+    for folder in trial_dirs(study_dir) if unplanned and Path(study_dir).is_dir() else []:
         if hash_of(folder.name) in seen:
             continue
-        config_path = folder / "config.yaml"
-        config = yaml.safe_load(config_path.read_text()) if config_path.is_file() else {}
-        summary = read_summary(folder) or {}
-        values = {axis: get_path(config or {}, axis) for axis in axes}
-        rows.append(trial_row(folder.name, values, summary.get("status", "failed"), summary))
+        status, summary = folder_status(folder)
+        try:
+            config = yaml.safe_load((folder / "config.yaml").read_text()) if status != "corrupt" else {}
+        except (OSError, yaml.YAMLError):
+            config = {}
+        values = {axis: get_path(config if isinstance(config, dict) else {}, axis) for axis in axes}
+        rows.append(trial_row(folder.name, values, status, summary))
     return rows
 
 

@@ -2,7 +2,7 @@
 
 Column names follow metrics.csv: ``<stat>/<layer>`` with ``<layer>`` the index in the built
 model (the same index as in the weight files). Dense layers get ``weight_norm``,
-``distinct`` (units whose incoming weights and bias differ) and, from the trainer,
+``distinct`` (units whose incoming weights and bias differ) and, from training (:class:`UnitStats`),
 ``grad_norm`` and ``update_ratio``; activation layers get ``act_std`` and, where the notion
 applies, ``dead_frac`` (ReLU units never active on the probe) or ``sat_frac`` (sigmoid, tanh:
 share of activations pinned near the limits).
@@ -102,6 +102,8 @@ class UnitStats(Callback):
                 if norm > 0:
                     self._ratios.setdefault(i, []).append(float(np.linalg.norm(w - w_old)) / norm)
         self._before = None
+
+    def after_step(self, step: int) -> None:
         if step == 1:
             self.after_first_step = probe_stats(self.model, self.probe)
 

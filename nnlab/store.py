@@ -12,19 +12,26 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
 
 import numpy as np
 
-from .claims import claim_owner
+from .claims import claim_owner, pid_alive
 from .config import dump_yaml
+from .errors import store_error
 from .naming import hash_of
 from .records import TrialRecords
 from .tabular import TIMING_COLUMNS, to_csv
 
 COMPLETE_STATUSES = ("complete", "diverged")  # a diverged trial is a result, not a failure
+RERUN_ON_RETRY = ("failed", "corrupt")        # kept as they are unless --retry or --force
+FINISHED_STATUSES = COMPLETE_STATUSES + RERUN_ON_RETRY  # a folder exists; nothing runs
+MANIFEST = "manifest.json"                    # SHA-256 of every other file, written last
+
+
 
 
 def fingerprint(metrics_csv_without_time: str, steps_csv: str, final_weights: dict) -> str:
@@ -59,7 +66,83 @@ def finish_summary(records: TrialRecords) -> dict[str, str | bytes]:
     for name, arrays in records.weights.items():
         files[f"{name}.npz"] = npz_bytes(arrays)
     files["summary.json"] = json.dumps(_json_safe(records.summary), indent=2) + "\n"
+    digests = {name: hashlib.sha256(_bytes(content)).hexdigest() for name, content in files.items()}
+    files[MANIFEST] = json.dumps({"sha256": digests}, indent=1) + "\n"
     return files
+
+
+def _bytes(content: str | bytes) -> bytes:
+    return content if isinstance(content, bytes) else content.encode()
+
+
+def metrics_without_timing(metrics_csv: str) -> str:
+    """metrics.csv text with its timing columns removed (what the fingerprint covers)."""
+    lines = metrics_csv.splitlines()
+    if not lines:
+        return ""
+    drop = {i for i, name in enumerate(lines[0].split(",")) if name in TIMING_COLUMNS}
+    return "".join(",".join(c for i, c in enumerate(line.split(",")) if i not in drop) + "\n" for line in lines)
+
+
+def fingerprint_of_files(trial_dir: Path) -> str:
+    """The fingerprint recomputed from a trial folder's files (not the one it states)."""
+    with np.load(trial_dir / "final.npz") as final:
+        weights = {key: final[key] for key in final.files}
+    return fingerprint(metrics_without_timing((trial_dir / "metrics.csv").read_text()),
+                       (trial_dir / "steps.csv").read_text(), weights)
+
+
+_verified: dict[tuple, str | None] = {}
+
+
+def verify_trial(trial_dir: Path) -> str | None:
+    """What is wrong with a trial folder's files, or None when they are as written.
+
+    With a manifest every file must have its recorded SHA-256 (a forged number in
+    summary.json or metrics.csv, an emptied or deleted file are all caught). Folders from
+    before manifests are checked by recomputing their fingerprint. Results are cached per
+    process by file sizes and modification times."""
+    trial_dir = Path(trial_dir)
+    try:
+        entries = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in trial_dir.iterdir())
+    except OSError as exc:
+        return f"cannot read the folder ({exc.strerror})"
+    key = (str(trial_dir.resolve()), tuple(entries))
+    if key not in _verified:
+        _verified[key] = _verify(trial_dir)
+    return _verified[key]
+
+
+def _verify(trial_dir: Path) -> str | None:
+    try:
+        summary = json.loads((trial_dir / "summary.json").read_text())
+    except FileNotFoundError:
+        return "summary.json is missing"
+    except (OSError, ValueError):
+        return "summary.json is not valid JSON"
+    if not isinstance(summary, dict):
+        return "summary.json is not a JSON object"
+    manifest_path = trial_dir / MANIFEST
+    if manifest_path.is_file():
+        try:
+            recorded = json.loads(manifest_path.read_text())["sha256"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return f"{MANIFEST} is not valid"
+        for name, digest in recorded.items():
+            try:
+                actual = hashlib.sha256((trial_dir / name).read_bytes()).hexdigest()
+            except OSError:
+                return f"{name} is missing"
+            if actual != digest:
+                return f"{name} changed since it was written (SHA-256 {actual[:12]}..., recorded {digest[:12]}...)"
+        return None
+    if "fingerprint" in summary:  # written before manifests existed
+        try:
+            if fingerprint_of_files(trial_dir) != summary["fingerprint"]:
+                return "metrics.csv, steps.csv or final.npz differ from the fingerprint in summary.json"
+        except (OSError, ValueError, KeyError):
+            return "metrics.csv, steps.csv or final.npz is missing or unreadable"
+    return None
 
 
 def _json_safe(value):
@@ -81,11 +164,11 @@ def write_trial(trial_dir: Path, records: TrialRecords) -> Path:
     An existing folder (a forced re-run) is moved aside first and deleted after, so at
     every moment ``trial_dir`` is either the old trial or the new one, whole."""
     trial_dir = Path(trial_dir)
-    trial_dir.parent.mkdir(parents=True, exist_ok=True)
     files = finish_summary(records)
-    tmp = trial_dir.parent / f".tmp-{trial_dir.name}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    tmp = trial_dir.parent / f".tmp-{trial_dir.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
+        trial_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
         for name, content in files.items():
             mode = "wb" if isinstance(content, bytes) else "w"
             with open(tmp / name, mode) as f:
@@ -94,11 +177,14 @@ def write_trial(trial_dir: Path, records: TrialRecords) -> Path:
                 os.fsync(f.fileno())
         old = None
         if trial_dir.exists():
-            old = trial_dir.parent / f".old-{trial_dir.name}-{uuid.uuid4().hex[:8]}"
+            old = trial_dir.parent / f".old-{trial_dir.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
             os.replace(trial_dir, old)
         os.replace(tmp, trial_dir)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise store_error(exc, f"the trial {trial_dir.name}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -106,13 +192,15 @@ def write_trial(trial_dir: Path, records: TrialRecords) -> Path:
 
 
 def clean_temporaries(study_dir: Path) -> int:
-    """Remove leftovers of writers killed mid-write (``.tmp-*``, ``.old-*``)."""
+    """Remove leftovers of writers killed mid-write (``.tmp-*``, ``.old-*``). A leftover
+    names its writer's pid; one whose writer is still alive (another sweep or run on this
+    study, mid-write) is left alone."""
     removed = 0
-    if study_dir.is_dir():
-        for path in study_dir.glob(".tmp-*"):
-            shutil.rmtree(path, ignore_errors=True)
-            removed += 1
-        for path in study_dir.glob(".old-*"):
+    if Path(study_dir).is_dir():
+        for path in [*Path(study_dir).glob(".tmp-*"), *Path(study_dir).glob(".old-*")]:
+            match = re.search(r"-(\d+)-[0-9a-f]{8}$", path.name)
+            if match and pid_alive(int(match.group(1))):
+                continue
             shutil.rmtree(path, ignore_errors=True)
             removed += 1
     return removed
@@ -136,9 +224,26 @@ def find_trial(study_dir: Path, config_hash: str) -> Path | None:
 
 
 def trial_dirs(study_dir: Path) -> list[Path]:
-    """Every finished trial folder (it holds summary.json) in a study folder, by name."""
+    """Every trial folder (``<slug>-<8 hex>``, damaged ones included) in a study folder, by name."""
     return sorted(p for p in Path(study_dir).iterdir()
-                  if p.is_dir() and not p.name.startswith(".") and (p / "summary.json").is_file())
+                  if p.is_dir() and not p.name.startswith(".") and re.fullmatch(r"[0-9a-f]{8}", hash_of(p.name)))
+
+
+def folder_status(folder: Path) -> tuple[str, dict]:
+    """(status, summary) of a trial folder; ``corrupt`` with the problem as its error when
+    the files are not as written."""
+    problem = verify_trial(folder)
+    if problem:
+        return "corrupt", {"status": "corrupt", "error": problem}
+    summary = read_summary(folder) or {}
+    return summary.get("status", "failed"), summary
+
+
+def make_dir(folder: Path) -> None:
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise store_error(exc, "the results folder") from None
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -147,16 +252,21 @@ def write_text_atomic(path: Path, text: str) -> None:
     try:
         tmp.write_text(text)
         os.replace(tmp, path)
+    except OSError as exc:
+        raise store_error(exc, path.name) from None
     finally:
         tmp.unlink(missing_ok=True)
 
 
 def trial_status(study_dir: Path, config_hash: str) -> tuple[str, Path | None, dict | None]:
-    """('complete' | 'diverged' | 'failed' | 'running' | 'pending', folder, summary)."""
+    """('complete' | 'diverged' | 'failed' | 'corrupt' | 'running' | 'pending', folder, summary).
+
+    A folder whose files do not match their manifest is ``corrupt``: its summary is
+    replaced by ``{status: corrupt, error: what is wrong}``, never trusted."""
     folder = find_trial(study_dir, config_hash)
-    summary = read_summary(folder) if folder else None
-    if summary:
-        return summary.get("status", "failed"), folder, summary
+    if folder:
+        status, summary = folder_status(folder)
+        return status, folder, summary
     if claim_owner(study_dir, config_hash) is not None:
         return "running", None, None
     return "pending", None, None

@@ -22,18 +22,27 @@ from .config import dump_yaml
 from .executors import Executor
 from .plan import Plan, Trial
 from .rows import study_rows, write_summary_csv
-from .store import COMPLETE_STATUSES, clean_temporaries, find_trial, trial_status, write_text_atomic, write_trial
+from .store import (
+    COMPLETE_STATUSES,
+    RERUN_ON_RETRY,
+    clean_temporaries,
+    find_trial,
+    make_dir,
+    trial_status,
+    write_text_atomic,
+    write_trial,
+)
 
 
 def plan_rows(study_dir: Path, plan: Plan) -> list[dict]:
     """summary.csv's rows for a plan (and any other trial folders of the study)."""
     planned = [{"id": t.id, "values": t.values} for t in plan.trials]
-    return study_rows(study_dir, plan.axes, planned)
+    return study_rows(study_dir, plan.axes, planned, unplanned=False)
 
 
 def write_study_files(study_dir: Path, plan: Plan) -> None:
     """study.yaml (what was planned) and summary.csv (where each trial stands), atomically."""
-    study_dir.mkdir(parents=True, exist_ok=True)
+    make_dir(study_dir)
     planned = {"study": plan.study, "nnlab": __version__, "axes": plan.axes,
                "trials": [{"id": t.id, **({"values": t.values} if t.values else {})} for t in plan.trials],
                "base": plan.base}
@@ -59,7 +68,7 @@ def to_run(study_dir: Path, trials: list[Trial], force: bool = False,
     run, skip = [], []
     for trial in trials:
         status, _, _ = trial_status(study_dir, trial.config_hash)
-        if force or status in ("pending", "running") or (retry and status == "failed"):
+        if force or status in ("pending", "running") or (retry and status in RERUN_ON_RETRY):
             run.append(trial)
         else:
             skip.append(trial)
@@ -74,7 +83,7 @@ def run_trials(trials: list[Trial], study_dir: Path, executor: Executor, force: 
 
     On KeyboardInterrupt the executor is terminated, claims are released, ``after_each``
     runs once more and the interrupt propagates."""
-    study_dir.mkdir(parents=True, exist_ok=True)
+    make_dir(study_dir)
     clean_temporaries(study_dir)
     todo, skip = to_run(study_dir, trials, force, retry)
     outcome = StudyOutcome(skipped=[t.id for t in skip])
@@ -95,7 +104,7 @@ def run_trials(trials: list[Trial], study_dir: Path, executor: Executor, force: 
                 # Check only once the claim is ours: another process may have finished the trial
                 # since `todo` was computed, and it writes the folder before it releases.
                 status, _, _ = trial_status(study_dir, trial.config_hash)
-                if not force and status in COMPLETE_STATUSES + (() if retry else ("failed",)):
+                if not force and status in COMPLETE_STATUSES + (() if retry else RERUN_ON_RETRY):
                     release(study_dir, trial.config_hash)
                     del inflight[trial.id]
                     outcome.skipped.append(trial.id)   # finished meanwhile by another process
@@ -131,8 +140,6 @@ def run_trials(trials: list[Trial], study_dir: Path, executor: Executor, force: 
 def run_study(plan: Plan, study_dir: Path, executor: Executor, force: bool = False, retry: bool = False,
               on_done: Callable | None = None) -> StudyOutcome:
     """``run_trials`` for a sweep: study.yaml first, summary.csv after every finished trial."""
-    study_dir.mkdir(parents=True, exist_ok=True)
-    clean_temporaries(study_dir)
     write_study_files(study_dir, plan)
     return run_trials(plan.trials, study_dir, executor, force, retry, on_done,
                       after_each=lambda: write_summary_csv(study_dir, plan_rows(study_dir, plan)))

@@ -1,5 +1,5 @@
 """A trained trial's summary.json content: status, best and final metrics, model, data,
-timing and the diagnosis (``diagnose.py``) over the recorded curves."""
+timing and the diagnosis (``diagnose/``) over the recorded curves."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import math
 import numpy as np
 
 from .diagnose import diagnose
-from .evaluate import evaluate
 from .fit import FitResult
 from .prepare import TrialSetup
 
@@ -26,12 +25,16 @@ def summarize(setup: TrialSetup, result: FitResult, after_first_step: dict) -> d
     trained = [r for r in metrics if r["epoch"] > 0 and math.isfinite(r.get(monitor, math.nan))] or metrics[:1]
     best = better(trained, key=lambda r: r[monitor])
     divergence = result.divergence.as_dict() if result.divergence else None
+    # With restore_best, final.npz holds the best epoch's weights, so "final" describes them;
+    # the last epoch trained is kept as "last_epoch".
+    restored = bool(stopper and stopper.config.restore_best and stopper.best_state is not None)
+    final = next(r for r in metrics if r["epoch"] == stopper.best_epoch) if restored else metrics[-1]
     summary = {
         "status": "diverged" if divergence else "complete",
         "epochs_run": metrics[-1]["epoch"],
         "steps": len(records.steps),
         "best": {"monitor": monitor, **public(best)},
-        "final": public(metrics[-1]),
+        "final": public(final),
         "diverged": divergence,
         "stopped_early": bool(stopper and stopper.stopped_epoch),
         "model": {"layers": setup.model.describe(), "n_params": setup.model.n_params(),
@@ -41,8 +44,9 @@ def summarize(setup: TrialSetup, result: FitResult, after_first_step: dict) -> d
         "time_s": result.total_time,
         "epoch_time_s": float(np.mean(result.epoch_times)) if result.epoch_times else None,
     }
-    if stopper and stopper.config.restore_best and "test" in setup.splits and stopper.best_state is not None:
-        summary["test_after_restore"] = evaluate(setup, "test")
+    if restored:
+        summary["restored_best_epoch"] = stopper.best_epoch
+        summary["last_epoch"] = public(metrics[-1])
     summary["metric"] = setup.metric
     if after_first_step:
         summary["after_first_step"] = after_first_step

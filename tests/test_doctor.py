@@ -7,7 +7,7 @@ from nnlab.config import apply_overrides, validate
 from nnlab.doctor import check
 from nnlab.runner import prepare
 
-from conftest import ROOT
+from conftest import ROOT, write
 
 SPIRALS = yaml.safe_load((ROOT / "configs" / "spirals.yaml").read_text())
 
@@ -87,3 +87,18 @@ def test_sweep_groups_findings_by_trial_and_strict_refuses(cli, tmp_path):
     assert "doctor: [error] symmetric_init in 1 trial(s), e.g. init=zeros-" in out
     code, _, err = cli("sweep", config, "model.init=zeros,glorot_uniform", "-q", "--strict", "-o", "strict")
     assert code == 2 and not (tmp_path / "strict").exists()
+
+
+def test_sweep_and_run_print_the_same_findings_for_the_same_trial(cli, tmp_path):
+    """The doctor inside a sweep sees the trial's own validation split, as `run` does."""
+    config = write(tmp_path / "r.yaml", "name: r\ndata: {name: regression, n_samples: 200, validation: 0.3}\n"
+                                        "model: {hidden: [8], activation: tanh, output: sigmoid}\nloss: mse\n"
+                                        "train: {epochs: 0}\n")
+    code, run_out, _ = cli("run", config, "seed=3", "-q")
+    assert code == 0
+    code, sweep_out, _ = cli("sweep", config, "seed=3,4", "-q", "-w", "1", "-o", "other")
+    assert code == 0
+    run_line = next(line for line in run_out.splitlines() if "bounded_output_for_targets" in line)
+    sweep_line = next(line for line in sweep_out.splitlines() if "bounded_output_for_targets" in line)
+    # the sweep names which trials; the finding (target range, floor, variance) is the same
+    assert run_line.split("bounded_output_for_targets: ")[1] in sweep_line

@@ -129,3 +129,20 @@ def test_a_single_value_override_of_a_swept_key_fixes_it():
     assert {t.experiment.model.batchnorm for t in the_plan.trials} == {"none"} and len(the_plan.trials) == 4
     assert len(plan(data, ["seed=3"]).trials) == 6  # a single seed replaces the file's seeds
     assert {t.experiment.seed for t in plan(data, ["seed=3"]).trials} == {3}
+
+
+@pytest.mark.parametrize("values, expected", [
+    pytest.param({}, "run", id="no-values"),
+    pytest.param({"model.activation": "leaky_relu(0.1)", "seed": 0}, "activation=leaky_relu_0.1,seed=0", id="call-spec"),
+    pytest.param({"train.early_stopping": None}, "early_stopping=null", id="null"),
+    pytest.param({"model.hidden": [256, 128]}, "hidden=256x128", id="list"),
+    pytest.param({"model.hidden": []}, "hidden=none", id="empty-list"),
+    pytest.param({"optimizer": {"name": "adagrad", "lr": 0.1}}, "optimizer=adagrad_lr=0.1", id="mapping"),
+    pytest.param({"train.shuffle": False}, "shuffle=false", id="bool"),
+    pytest.param({"description": "a b/c"}, "description=a_b_c", id="unsafe-characters"),
+    pytest.param({"a": "x" * 50, "b": "y" * 50, "c": 1}, "a=" + "x" * 50 + ",+2", id="cut-between-values"),
+])
+def test_trial_folder_names_are_readable_and_safe(values, expected):
+    from nnlab.naming import slug
+
+    assert slug(values) == expected

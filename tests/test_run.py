@@ -36,7 +36,7 @@ def test_run_writes_the_trial_folder(cli, tmp_path):
     (trial,) = trial_dirs(tmp_path / "results" / "tiny")
     assert trial.name.startswith("run-")
     assert sorted(p.name for p in trial.iterdir()) == [
-        "config.yaml", "final.npz", "init.npz", "metrics.csv", "steps.csv", "summary.json"]
+        "config.yaml", "final.npz", "init.npz", "manifest.json", "metrics.csv", "steps.csv", "summary.json"]
     metrics = read_csv(trial / "metrics.csv")
     assert [int(r["epoch"]) for r in metrics] == [0, 1, 2, 3, 4]
     header = list(metrics[0])
@@ -131,6 +131,11 @@ def test_early_stopping_restores_the_best_weights(cli, tmp_path):
     assert summary["epochs_run"] - summary["best"]["epoch"] == 3
     best, final = np.load(trial / "best.npz"), np.load(trial / "final.npz")
     assert all(np.array_equal(best[k], final[k]) for k in best)
+    # the summary's "final" describes the weights in final.npz: the best epoch's, not the last
+    assert summary["final"]["epoch"] == summary["best"]["epoch"] == summary["restored_best_epoch"]
+    assert summary["final"]["val_loss"] == summary["best"]["val_loss"]
+    assert summary["last_epoch"]["epoch"] == summary["epochs_run"]
+    assert f"best weights of epoch {summary['best']['epoch']} restored" in out
 
 
 def test_float64_and_full_batch(cli, tmp_path):
@@ -224,11 +229,19 @@ def test_reproduce_confirms_the_fingerprint_and_catches_a_change(cli, tmp_path):
     (trial,) = trial_dirs(tmp_path / "results" / "tiny")
     code, out, _ = cli("reproduce", trial)
     assert code == 0 and "identical: fingerprint" in out
-    summary = json.loads((trial / "summary.json").read_text())
-    summary["fingerprint"] = "0" * 64  # as if the stored numbers came from elsewhere
-    (trial / "summary.json").write_text(json.dumps(summary))
+    # as if the trial had been trained elsewhere (another BLAS): consistent files, other numbers
+    import hashlib
+
+    lines = (trial / "metrics.csv").read_text().splitlines()
+    cells = lines[2].split(",")
+    cells[2] = "0.5"
+    lines[2] = ",".join(cells)
+    (trial / "metrics.csv").write_text("\n".join(lines) + "\n")
+    manifest = json.loads((trial / "manifest.json").read_text())
+    manifest["sha256"]["metrics.csv"] = hashlib.sha256((trial / "metrics.csv").read_bytes()).hexdigest()
+    (trial / "manifest.json").write_text(json.dumps(manifest))
     code, _, err = cli("reproduce", trial)
-    assert code == 1 and "not reproduced" in err
+    assert code == 1 and "not reproduced" in err and "first differs at epoch row 1" in err
     code, _, err = cli("reproduce", tmp_path)
     assert code == 2 and "not a trial folder" in err
 

@@ -3,7 +3,7 @@
 ``layer_specs(model_cfg, n_outputs)`` expands the compact form (``hidden``, ``activation``,
 ``batchnorm``, ``dropout``, ``output``) or the explicit ``layers:`` list into one list of
 plain dicts, the output layer included; ``build_model(specs, input_dim)`` turns them into
-layers. Everything that needs the model's structure (the trainer, the doctor) reads these
+layers. Everything that needs the model's structure (prepare.py, the doctor) reads these
 specs, so the structure is derived in one place.
 
 Spec types: ``{type: dense, units, init, bias_init}`` (initializers as ``(name, kwargs)``),
@@ -17,7 +17,7 @@ from typing import Any
 
 from ..config.specs import ACTIVATION_SKIP, INIT_SKIP, parse_spec
 from ..errors import ConfigError
-from .activations import ACTIVATIONS, Activation
+from .activations import ACTIVATIONS
 from .init import INITIALIZERS
 from .layers import BatchNorm, Dense, Dropout, Layer
 from .model import Sequential
@@ -109,7 +109,3 @@ def dense_inits(specs: list[dict]) -> list[str]:
     from ..config.specs import format_spec
 
     return [format_spec(*s["init"]) for s in specs if s["type"] == "dense"]
-
-
-def is_output_activation(model: Sequential, index: int) -> bool:
-    return index == len(model.layers) - 1 and isinstance(model.layers[index], Activation)

@@ -205,7 +205,7 @@ def make_loss(name: str, output_activation: str, reduction: str = "mean"):
     """Pick the loss object and whether it fuses with the model's last (activation) layer.
 
     Returns ``(loss, fused)``. When ``fused`` the loss reads the values *before* the output
-    activation (logits), and the trainer skips that layer in training.
+    activation (logits), and ``Objective`` runs the model without that layer.
     """
     if name == "cross_entropy":
         if output_activation == "softmax":
