@@ -69,19 +69,29 @@ def study_rows(study_dir: Path, axes: list[str], planned: list[dict], unplanned:
     for trial in planned:
         config_hash = hash_of(trial["id"])
         status, folder, summary = trial_status(study_dir, config_hash)
-        rows.append(trial_row(folder.name if folder else trial["id"], trial["values"], status, summary))
+        values = dict(trial["values"])
+        missing = [axis for axis in axes if axis not in values]
+        if missing and folder is not None and status != "corrupt":  # swept by another plan of the study
+            config = _config_of(folder)
+            values.update({axis: get_path(config, axis) for axis in missing})
+        rows.append(trial_row(folder.name if folder else trial["id"], values, status, summary))
         seen.add(config_hash)
     for folder in trial_dirs(study_dir) if unplanned and Path(study_dir).is_dir() else []:
         if hash_of(folder.name) in seen:
             continue
         status, summary = folder_status(folder)
-        try:
-            config = yaml.safe_load((folder / "config.yaml").read_text()) if status != "corrupt" else {}
-        except (OSError, yaml.YAMLError):
-            config = {}
-        values = {axis: get_path(config if isinstance(config, dict) else {}, axis) for axis in axes}
+        config = _config_of(folder) if status != "corrupt" else {}
+        values = {axis: get_path(config, axis) for axis in axes}
         rows.append(trial_row(folder.name, values, status, summary))
     return rows
+
+
+def _config_of(folder: Path) -> dict:
+    try:
+        config = yaml.safe_load((folder / "config.yaml").read_text())
+    except (OSError, yaml.YAMLError):
+        return {}
+    return config if isinstance(config, dict) else {}
 
 
 def write_summary_csv(study_dir: Path, rows: list[dict], path: Path | None = None) -> Path:

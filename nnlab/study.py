@@ -16,12 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from . import __version__
 from .claims import claim, release
 from .config import dump_yaml
 from .executors import Executor
+from .naming import hash_of
 from .plan import Plan, Trial
-from .rows import study_rows, write_summary_csv
+from .rows import read_plan, study_rows, write_summary_csv
 from .store import (
     COMPLETE_STATUSES,
     RERUN_ON_RETRY,
@@ -34,20 +37,45 @@ from .store import (
 )
 
 
-def plan_rows(study_dir: Path, plan: Plan) -> list[dict]:
-    """summary.csv's rows for a plan (and any other trial folders of the study)."""
-    planned = [{"id": t.id, "values": t.values} for t in plan.trials]
-    return study_rows(study_dir, plan.axes, planned, unplanned=False)
+def plan_rows(study_dir: Path) -> list[dict]:
+    """summary.csv's rows: every trial any plan of the study asked for (study.yaml)."""
+    axes, planned = read_plan(study_dir)
+    return study_rows(study_dir, axes, planned, unplanned=False)
+
+
+def merged_plan(study_dir: Path, plan: Plan) -> dict:
+    """study.yaml's content after this plan: a study keeps every plan it was run with.
+
+    Running the same study again with other axes (fewer seeds, one configuration) adds
+    a plan instead of replacing the record: the trials of earlier plans stay in study.yaml
+    and in summary.csv, and ``plans`` lists each distinct plan, oldest first."""
+    path = study_dir / "study.yaml"
+    try:
+        earlier = yaml.safe_load(path.read_text()) if path.is_file() else None
+    except (OSError, yaml.YAMLError):
+        earlier = None
+    earlier = earlier if isinstance(earlier, dict) else {}
+    trials = [t for t in earlier.get("trials") or [] if isinstance(t, dict) and "id" in t]
+    known = {hash_of(t["id"]) for t in trials}
+    trials += [{"id": t.id, **({"values": t.values} if t.values else {})}
+               for t in plan.trials if t.config_hash not in known]
+    this_plan = {"axes": plan.axes, "trials": [t.id for t in plan.trials]}
+    plans = [p for p in earlier.get("plans") or [] if isinstance(p, dict)]
+    if not plans and earlier.get("trials"):  # written before plans were recorded: one plan
+        plans = [{"axes": earlier.get("axes") or [], "trials": [t["id"] for t in trials if hash_of(t["id"]) in known]}]
+    if this_plan not in plans:
+        plans.append(this_plan)
+    axes = list(dict.fromkeys([a for p in plans for a in p["axes"] if a != "seed"]
+                              + (["seed"] if any("seed" in p["axes"] for p in plans) else [])))
+    return {"study": plan.study, "nnlab": __version__, "axes": axes, "trials": trials, "plans": plans,
+            "base": plan.base}
 
 
 def write_study_files(study_dir: Path, plan: Plan) -> None:
     """study.yaml (what was planned) and summary.csv (where each trial stands), atomically."""
     make_dir(study_dir)
-    planned = {"study": plan.study, "nnlab": __version__, "axes": plan.axes,
-               "trials": [{"id": t.id, **({"values": t.values} if t.values else {})} for t in plan.trials],
-               "base": plan.base}
-    write_text_atomic(study_dir / "study.yaml", dump_yaml(planned))
-    write_summary_csv(study_dir, plan_rows(study_dir, plan))
+    write_text_atomic(study_dir / "study.yaml", dump_yaml(merged_plan(study_dir, plan)))
+    write_summary_csv(study_dir, plan_rows(study_dir))
 
 
 @dataclass
@@ -142,4 +170,4 @@ def run_study(plan: Plan, study_dir: Path, executor: Executor, force: bool = Fal
     """``run_trials`` for a sweep: study.yaml first, summary.csv after every finished trial."""
     write_study_files(study_dir, plan)
     return run_trials(plan.trials, study_dir, executor, force, retry, on_done,
-                      after_each=lambda: write_summary_csv(study_dir, plan_rows(study_dir, plan)))
+                      after_each=lambda: write_summary_csv(study_dir, plan_rows(study_dir)))

@@ -291,3 +291,23 @@ def test_a_trial_finished_by_another_sweep_while_we_claim_is_not_run_again(tmp_p
     outcome = study_module.run_study(the_plan, study_dir, MustNotRun())
     assert outcome.ran == [] and len(outcome.skipped) == 6
     assert not list((study_dir / ".claims").glob("*.json"))
+
+
+def test_a_sweep_with_other_axes_keeps_the_earlier_plan(cli, tmp_path):
+    """Re-running a study with fewer axes adds a plan; it never drops the earlier trials."""
+    config = write(tmp_path / "s.yaml", "name: s\ndata: {name: xor, n_samples: 40, n_test: 20}\nmodel: {hidden: [4]}\n"
+                                        "train: {epochs: 1}\nsweep: {grid: {model.activation: [relu, tanh]}, seeds: 2}\n")
+    assert cli("sweep", config, "-q", "-w", "1")[0] == 0
+    code, out, _ = cli("sweep", config, "model.activation=relu", "seed=0", "-q", "-w", "1")
+    assert code == 0 and "0 trained, 1 already done" in out
+    study = tmp_path / "results" / "s"
+    planned = yaml.safe_load((study / "study.yaml").read_text())
+    assert len(planned["trials"]) == 4 and len(planned["plans"]) == 2
+    assert planned["plans"][1]["axes"] == []
+    with open(study / "summary.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4 and {r["model.activation"] for r in rows} == {"relu", "tanh"}
+    assert all(r["status"] == "complete" for r in rows)
+    code, out, _ = cli("sweep", config, "seed=0,1,2", "-q", "-w", "1")  # extends: one more seed per activation
+    assert code == 0 and "2 trained, 4 already done" in out
+    assert len(yaml.safe_load((study / "study.yaml").read_text())["trials"]) == 6

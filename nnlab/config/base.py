@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 import types
 import typing
 
@@ -30,6 +32,25 @@ class Strict(BaseModel):
     read ``epochs: true`` as 1, which is never what was meant."""
 
     model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs) -> None:
+        """The comment beside each default (``lr: float = 0.01  # why``) becomes the field's
+        description, so `nnlab schema` and editors show the same reason the code does."""
+        super().__pydantic_init_subclass__(**kwargs)
+        try:
+            source = inspect.getsource(cls)
+        except (OSError, TypeError):
+            return
+        changed = False
+        for match in re.finditer(r"^    (\w+): [^\n#]*#\s*(.+)$", source, re.M):
+            name, comment = match.groups()
+            field = cls.model_fields.get(name)
+            if field is not None and not field.description:
+                field.description = comment.strip()
+                changed = True
+        if changed:
+            cls.model_rebuild(force=True)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -29,35 +29,35 @@ def _named(value, what: str, choices, default: str | None = None):
 # ---------------------------------------------------------------- optimizer
 
 class SGDConfig(Strict):
-    name: Literal["sgd"] = "sgd"
-    lr: float = Field(0.01, gt=0)
+    name: Literal["sgd"] = "sgd"            # torch.optim.SGD
+    lr: float = Field(0.01, gt=0)           # step size (PyTorch's default)
     momentum: float = Field(0.0, ge=0, lt=1)  # the velocity's decay: at 1 or more it never forgets and grows
-    dampening: float = Field(0.0, ge=0, le=1)
-    nesterov: bool = False
-    weight_decay: float = Field(0.0, ge=0)
+    dampening: float = Field(0.0, ge=0, le=1)  # share of the gradient left out of the velocity
+    nesterov: bool = False                  # look-ahead momentum (needs momentum > 0)
+    weight_decay: float = Field(0.0, ge=0)  # L2: adds weight_decay * w to the gradient
 
 
 class MomentumConfig(Strict):
-    name: Literal["momentum"] = "momentum"
-    lr: float = Field(0.01, gt=0)
+    name: Literal["momentum"] = "momentum"  # SGD with momentum 0.9
+    lr: float = Field(0.01, gt=0)           # step size
     momentum: float = Field(0.9, ge=0, lt=1)  # the textbook value
-    dampening: float = Field(0.0, ge=0, le=1)
-    weight_decay: float = Field(0.0, ge=0)
+    dampening: float = Field(0.0, ge=0, le=1)  # share of the gradient left out of the velocity
+    weight_decay: float = Field(0.0, ge=0)  # L2: adds weight_decay * w to the gradient
 
 
 class NesterovConfig(Strict):
-    name: Literal["nesterov"] = "nesterov"
-    lr: float = Field(0.01, gt=0)
-    momentum: float = Field(0.9, gt=0, lt=1)
-    weight_decay: float = Field(0.0, ge=0)
+    name: Literal["nesterov"] = "nesterov"  # SGD with Nesterov momentum 0.9
+    lr: float = Field(0.01, gt=0)           # step size
+    momentum: float = Field(0.9, gt=0, lt=1)  # velocity decay, in (0, 1)
+    weight_decay: float = Field(0.0, ge=0)  # L2: adds weight_decay * w to the gradient
 
 
 class AdamConfig(Strict):
-    name: Literal["adam"] = "adam"
+    name: Literal["adam"] = "adam"          # torch.optim.Adam
     lr: float = Field(0.001, gt=0)       # Kingma & Ba's default
     betas: tuple[float, float] = (0.9, 0.999)  # decay of the first and second moment averages
-    eps: float = Field(1e-8, gt=0)
-    weight_decay: float = Field(0.0, ge=0)
+    eps: float = Field(1e-8, gt=0)          # added outside the square root, as PyTorch
+    weight_decay: float = Field(0.0, ge=0)  # L2: adds weight_decay * w to the gradient
 
     @field_validator("betas")
     @classmethod
@@ -68,27 +68,27 @@ class AdamConfig(Strict):
 
 
 class AdamWConfig(AdamConfig):
-    name: Literal["adamw"] = "adamw"
+    name: Literal["adamw"] = "adamw"        # torch.optim.AdamW
     weight_decay: float = Field(0.01, ge=0)  # PyTorch's AdamW default (decoupled, not L2)
 
 
 class RMSpropConfig(Strict):
-    name: Literal["rmsprop"] = "rmsprop"
+    name: Literal["rmsprop"] = "rmsprop"    # torch.optim.RMSprop
     lr: float = Field(0.01, gt=0)        # PyTorch's default (Keras uses 0.001)
-    alpha: float = Field(0.99, gt=0, lt=1)
-    eps: float = Field(1e-8, gt=0)
-    momentum: float = Field(0.0, ge=0, lt=1)
-    centered: bool = False
-    weight_decay: float = Field(0.0, ge=0)
+    alpha: float = Field(0.99, gt=0, lt=1)  # decay of the squared-gradient average
+    eps: float = Field(1e-8, gt=0)          # added outside the square root
+    momentum: float = Field(0.0, ge=0, lt=1)  # momentum on the scaled step, in [0, 1)
+    centered: bool = False                  # normalise by the gradient's variance, not its second moment
+    weight_decay: float = Field(0.0, ge=0)  # L2: adds weight_decay * w to the gradient
 
 
 class AdagradConfig(Strict):
-    name: Literal["adagrad"] = "adagrad"
-    lr: float = Field(0.01, gt=0)
-    lr_decay: float = Field(0.0, ge=0)
-    eps: float = Field(1e-10, gt=0)
-    initial_accumulator_value: float = Field(0.0, ge=0)
-    weight_decay: float = Field(0.0, ge=0)
+    name: Literal["adagrad"] = "adagrad"    # torch.optim.Adagrad
+    lr: float = Field(0.01, gt=0)           # step size (PyTorch's default)
+    lr_decay: float = Field(0.0, ge=0)      # lr / (1 + (t - 1) lr_decay)
+    eps: float = Field(1e-10, gt=0)         # added outside the square root
+    initial_accumulator_value: float = Field(0.0, ge=0)  # starting sum of squared gradients
+    weight_decay: float = Field(0.0, ge=0)  # L2: adds weight_decay * w to the gradient
 
 
 OPTIMIZER_CONFIGS = {c.model_fields["name"].default: c for c in (
@@ -97,27 +97,28 @@ OPTIMIZER_CONFIGS = {c.model_fields["name"].default: c for c in (
 OptimizerConfig = Annotated[
     Annotated[Union[tuple(Annotated[c, Tag(n)] for n, c in OPTIMIZER_CONFIGS.items())],
               Discriminator(lambda v: v.get("name") if isinstance(v, dict) else getattr(v, "name", None))],
-    BeforeValidator(lambda v: _named(v, "optimizer", OPTIMIZER_CONFIGS, default="adam")),
+    BeforeValidator(lambda v: _named(v, "optimizer", OPTIMIZER_CONFIGS, default="adam"),
+                    json_schema_input_type=Union[Literal[tuple(OPTIMIZER_CONFIGS)], Union[tuple(OPTIMIZER_CONFIGS.values())]]),
 ]
 
 
 # ---------------------------------------------------------------- schedule
 
 class StepSchedule(Strict):
-    name: Literal["step"] = "step"
+    name: Literal["step"] = "step"          # StepLR
     every: int = Field(10, ge=1)         # epochs between cuts
     gamma: float = Field(0.1, gt=0)      # multiply lr by this at each cut
 
 
 class ExponentialSchedule(Strict):
-    name: Literal["exponential"] = "exponential"
+    name: Literal["exponential"] = "exponential"  # ExponentialLR
     gamma: float = Field(0.95, gt=0)     # lr *= gamma every epoch
 
 
 class CosineSchedule(Strict):
-    name: Literal["cosine"] = "cosine"
+    name: Literal["cosine"] = "cosine"      # CosineAnnealingLR
     t_max: int | None = Field(None, ge=1)  # None: the number of epochs (one half-cosine)
-    eta_min: float = Field(0.0, ge=0)
+    eta_min: float = Field(0.0, ge=0)      # the rate at the end of the half-cosine
 
 
 SCHEDULE_CONFIGS = {"step": StepSchedule, "exponential": ExponentialSchedule, "cosine": CosineSchedule}
@@ -125,5 +126,6 @@ SCHEDULE_CONFIGS = {"step": StepSchedule, "exponential": ExponentialSchedule, "c
 ScheduleConfig = Annotated[
     Annotated[Union[tuple(Annotated[c, Tag(n)] for n, c in SCHEDULE_CONFIGS.items())],
               Discriminator(lambda v: v.get("name") if isinstance(v, dict) else getattr(v, "name", None))],
-    BeforeValidator(lambda v: _named(v, "schedule", SCHEDULE_CONFIGS)),
+    BeforeValidator(lambda v: _named(v, "schedule", SCHEDULE_CONFIGS),
+                    json_schema_input_type=Union[Literal[tuple(SCHEDULE_CONFIGS)], Union[tuple(SCHEDULE_CONFIGS.values())]]),
 ]

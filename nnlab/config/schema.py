@@ -38,8 +38,11 @@ def _init(value):
     return canonical(value, INITIALIZERS, "initializer", INIT_SKIP, check_initializer)
 
 
-ActivationSpec = Annotated[str, BeforeValidator(_activation)]
-InitSpec = Annotated[str, BeforeValidator(_init)]
+# What a YAML file may hold where a spec goes: 'leaky_relu(0.1)' or {name: leaky_relu, alpha: 0.1}
+# (json_schema_input_type makes `nnlab schema` describe the input, not the canonical string).
+SpecInput = Union[str, dict[str, Any]]
+ActivationSpec = Annotated[str, BeforeValidator(_activation, json_schema_input_type=SpecInput)]
+InitSpec = Annotated[str, BeforeValidator(_init, json_schema_input_type=SpecInput)]
 
 
 # ---------------------------------------------------------------- data
@@ -132,7 +135,7 @@ LayerItem = Annotated[
     Annotated[Union[Annotated[DenseLayer, Tag("dense")], Annotated[ActivationLayer, Tag("activation")],
                     Annotated[BatchNormLayer, Tag("batchnorm")], Annotated[DropoutLayer, Tag("dropout")]],
               Discriminator(lambda v: v.get("type") if isinstance(v, dict) else getattr(v, "type", None))],
-    BeforeValidator(_layer_item),
+    BeforeValidator(_layer_item, json_schema_input_type=Union[str, dict[str, Any]]),
 ]
 
 COMPACT_FIELDS = ("hidden", "activation", "output", "batchnorm", "dropout")
@@ -141,7 +144,7 @@ COMPACT_FIELDS = ("hidden", "activation", "output", "batchnorm", "dropout")
 class ModelConfig(Strict):
     hidden: list[Annotated[int, Field(ge=1, le=MAX_WIDTH)]] = [256, 128]  # hidden widths; [] is logistic/linear regression
     activation: ActivationSpec = "relu"     # the default that trains well with he_normal
-    output: Annotated[str | None, BeforeValidator(_output)] = None  # None: softmax for CE, sigmoid for BCE, linear for mse/mae
+    output: Annotated[str | None, BeforeValidator(_output, json_schema_input_type=Union[SpecInput, None])] = None  # None: softmax for CE, sigmoid for BCE, linear for mse/mae
     init: InitSpec = "he_normal"            # He et al.: keeps ReLU activations at unit scale
     bias_init: InitSpec = "zeros"           # the usual choice; symmetry is broken by W
     batchnorm: Literal["none", "before", "after"] = "none"  # relative to each hidden activation
@@ -197,11 +200,11 @@ class EarlyStopping(Strict):
 
 
 class TrainConfig(Strict):
-    epochs: int = Field(10, ge=0, le=1_000_000)
+    epochs: int = Field(10, ge=0, le=1_000_000)  # passes over the training set; 0 evaluates the initial model only
     batch_size: Union[int, Literal["full"]] = 128  # "full": full-batch gradient descent
     shuffle: bool = True                # reshuffle every epoch (from the trial's shuffle stream)
     dtype: Literal["float32", "float64"] = "float32"  # float32 is twice as fast; float64 for checks
-    early_stopping: EarlyStopping | None = None
+    early_stopping: EarlyStopping | None = None  # stop when a monitored metric stops improving (Keras-style)
     unit_stats: bool = True             # per-layer statistics for diagnosis (dead, saturated, duplicate units, gradients)
 
     @field_validator("batch_size")
@@ -268,16 +271,20 @@ class SweepConfig(Strict):
 
 # ---------------------------------------------------------------- experiment
 
+LossInput = Annotated[LossConfig, BeforeValidator(lambda v: {"name": v} if isinstance(v, str) else v,
+                                                  json_schema_input_type=Union[str, LossConfig])]
+
+
 class Experiment(Strict):
     name: str = "experiment"            # the study's folder under results/
     description: str = ""               # free text, kept in config.yaml
     seed: int = Field(0, ge=0)          # spawns the init, split, shuffle, dropout and probe streams
-    data: DataConfig = DataConfig()
-    model: ModelConfig = ModelConfig()
-    loss: Annotated[LossConfig, BeforeValidator(lambda v: {"name": v} if isinstance(v, str) else v)] = LossConfig()
-    optimizer: OptimizerConfig = AdamConfig()
+    data: DataConfig = DataConfig()     # which data set, its split and normalisation
+    model: ModelConfig = ModelConfig()  # the network: compact MLP form or an explicit layer list
+    loss: LossInput = LossConfig()  # a name (cross_entropy) or {name: mse, reduction: sum}
+    optimizer: OptimizerConfig = AdamConfig()  # a name (adam) or a mapping {name: sgd, lr: 0.1, ...}
     schedule: ScheduleConfig | None = None  # None: constant learning rate
-    train: TrainConfig = TrainConfig()
+    train: TrainConfig = TrainConfig()  # epochs, batch size, dtype, early stopping
     sweep: SweepConfig | None = None    # used by `nnlab sweep`; not part of a trial's identity
 
     @field_validator("name")
