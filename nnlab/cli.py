@@ -45,6 +45,10 @@ def handles_errors(func):
         except Interrupted as exc:
             warn(str(exc))
             raise typer.Exit(130) from None
+        except MemoryError:
+            warn("error: out of memory: the machine could not hold this trial (the estimate before training "
+                 "passed it); make the data, the model or the batch smaller, or run fewer workers")
+            raise typer.Exit(1) from None
 
     return wrapper
 
@@ -181,13 +185,13 @@ def sweep(
     data.setdefault("name", config.stem)
     study = plan(data, overrides or [], str(config), lines)
     study_dir = results_dir / study.study
-    if dry_run:
-        print_plan(study.trials, study.axes, [trial_status(study_dir, t.config_hash)[0] for t in study.trials])
-        return
     local = executor_workers(executor, workers, scheduler)
     check_writable(study_dir)
     for trial in study.trials if local else []:  # a Dask cluster's memory is its own
         check_memory(trial.experiment, concurrent=min(local, len(study.trials)))
+    if dry_run:  # after the checks: a dry run says whether the real command would start
+        print_plan(study.trials, study.axes, [trial_status(study_dir, t.config_hash)[0] for t in study.trials])
+        return
     found = study_checks(study)
     print_study_findings(found, len(study.trials))
     _refuse_if_strict([finding for finding, _ in found], strict, "nothing was run")

@@ -54,12 +54,20 @@ def parse_axis_values(text: str) -> list:
     if text.startswith("range(") and text.endswith(")"):
         try:
             args = ast.literal_eval(f"({text[6:-1]},)")
-            if not all(isinstance(a, int) for a in args):
+            if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
                 raise ValueError
-            return list(range(*args))
+            values = range(*args)
         except (ValueError, SyntaxError, TypeError):
             raise ConfigError(f"cannot read '{text}': write range(stop), range(start, stop) or range(start, stop, step) with integers") from None
+        if len(values) > MAX_TRIALS:
+            raise ConfigError(f"'{text}' has {len(values)} values; a study plans at most {MAX_TRIALS} trials")
+        return list(values)
     return [parse_yaml_value(part) for part in split_top_level(text)]
+
+
+# A study bigger than this is a typo (range(0, 1e9)) or needs a different tool; refusing it
+# before expanding keeps the planner from filling the memory.
+MAX_TRIALS = 10_000
 
 
 def split_axes(overrides: list[str]) -> tuple[list[str], dict[str, list]]:
@@ -136,6 +144,10 @@ def plan(data: dict, overrides: list[str] | tuple = (), source: str = "<config>"
         if seeds is not None:
             points.append([{"seed": s} for s in seeds])
             axes.append("seed")
+    size = math.prod(len(group) for group in points) if points else 1
+    if size > MAX_TRIALS:
+        raise ConfigError(f"{source}: the sweep plans {size} trials ({' x '.join(str(len(g)) for g in points)}); "
+                          f"a study plans at most {MAX_TRIALS}")
     resolved_base = base.resolved()
     trial_base = {k: v for k, v in resolved_base.items() if k != "sweep"}
     result = Plan(study=base.name, base=resolved_base, axes=axes)

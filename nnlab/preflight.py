@@ -24,6 +24,7 @@ EVAL_ROWS = 8192         # rows per evaluation pass (evaluate.EVAL_CHUNK)
 WEIGHT_COPIES = 4        # init, final, best (early stopping) and the update-ratio copy
 # Optimizer state per parameter, in parameter-sized arrays (torch.optim's buffers).
 STATE_ARRAYS = {"sgd": 1, "momentum": 1, "nesterov": 1, "adam": 2, "adamw": 2, "rmsprop": 3, "adagrad": 1}
+DATA_COPIES = 4          # float64 copies of the inputs alive at the peak of loading
 USABLE_SHARE = 0.8       # leave room for the interpreter, NumPy temporaries and other processes
 
 
@@ -67,7 +68,10 @@ def estimate(exp: Experiment) -> dict[str, tuple[int, str]]:
     rows = max(batch, min(EVAL_ROWS, max(n_train, n_test)))
     state = STATE_ARRAYS.get(exp.optimizer.name, 2)
     return {
-        "data": ((n_train + n_test) * features * (8 + item), "data.n_samples" if exp.data.name not in IDX_SHAPES else "data.name"),
+        # generated sets pass through about four float64 copies (draw, split, normalise) before
+        # the copy in the training dtype; IDX files are read as uint8 first
+        "data": ((n_train + n_test) * features * (DATA_COPIES * 8 + item),
+                 "data.n_samples" if exp.data.name not in IDX_SHAPES else "data.name"),
         "parameters": (params * item * (2 + state + WEIGHT_COPIES), model_key),
         "activations": (rows * sum(widths) * item * 2, model_key if max(widths) * 100 > rows else "train.batch_size"),
     }

@@ -71,6 +71,11 @@ BAD = [
                  "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: [*g, *g, *g, *g, *g, *g, *g, *g, *g]\n", [],
                  ["c.yaml", "aliases"], id="alias-bomb"),
     pytest.param("a: " + "[" * 5000 + "]" * 5000 + "\n", [], ["c.yaml", "nested"], id="deep-nesting"),
+    # found by a fault probe of 212 broken inputs (the rest already failed cleanly)
+    pytest.param(BASE + "[a]: b\n", [], ["c.yaml:5", "a key must be a plain name, got a list"], id="list-as-key"),
+    pytest.param(BASE + "? {a: 1}\n: 2\n", [], ["c.yaml:5", "got a dict"], id="mapping-as-key"),
+    pytest.param("seed: 2020-01-01\n", [], ["c.yaml:1: seed", "valid integer", "2020-01-01"], id="date-as-seed"),
+    pytest.param("data: {name: xor, classes: 5}\n", [], ["data.classes is for blobs and spirals"], id="classes-for-xor"),
 ]
 
 
@@ -87,6 +92,25 @@ def test_bad_config_exits_2_with_one_clear_line(cli, tmp_path, monkeypatch, text
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
     assert "Traceback" not in out + err
+    assert not (tmp_path / "results").exists()
+
+
+def test_yaml_merge_keys_are_plain_yaml(cli, tmp_path):
+    code, out, err = cli("run", write(tmp_path / "m.yaml", "name: t\ndata: {<<: {name: xor, n_samples: 40}, n_test: 20}\n"
+                                      "model: {hidden: [4]}\ntrain: {epochs: 1}\n"), "-q")
+    assert code == 0 and "xor (36 train, 4 val, 20 test)" in out, out + err
+
+
+@pytest.mark.parametrize("args, fragment", [
+    pytest.param(["seed=range(0,1000000000)"], "at most 10000 trials", id="huge-range"),
+    pytest.param(["data.seed=range(0,3)", "seed=range(0,100000)"], "at most 10000 trials", id="huge-product"),
+    pytest.param(["-w", "0"], "--workers must be at least 1", id="zero-workers"),
+    pytest.param(["--executor", "bogus"], "unknown executor 'bogus'", id="unknown-executor"),
+    pytest.param(["model.hidden=[100000000]"], "memory", id="does-not-fit"),
+])
+def test_a_dry_run_refuses_what_the_real_sweep_refuses(cli, tmp_path, args, fragment):
+    code, out, err = cli("sweep", write(tmp_path / "c.yaml", BASE), *args, "--dry-run")
+    assert code == 2 and fragment in err and err.count("\n") == 1, out + err
     assert not (tmp_path / "results").exists()
 
 

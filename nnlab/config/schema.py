@@ -65,6 +65,12 @@ class DataConfig(Strict):
         require_choice(value, DATASET_KINDS, "dataset")
         return value
 
+    @model_validator(mode="after")
+    def _classes_only_where_used(self):
+        if self.classes is not None and self.name not in ("blobs", "spirals"):
+            raise ValueError(f"data.classes is for blobs and spirals; '{self.name}' has a fixed number of classes")
+        return self
+
     @field_validator("validation")
     @classmethod
     def _validation(cls, value):

@@ -17,9 +17,13 @@ class _Loader(yaml.SafeLoader):
 
 
 def _mapping(loader, node, deep=False):
+    loader.flatten_mapping(node)  # resolve `<<: *anchor` merge keys first, as PyYAML's SafeLoader does
     seen = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a key must be a plain name, got a {type(key).__name__}", key_node.start_mark)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key '{key}' (first on line {seen[key] + 1})", key_node.start_mark)
@@ -28,6 +32,9 @@ def _mapping(loader, node, deep=False):
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+# A date such as 2020-01-01 stays text: configs hold no dates, and a date object would
+# surface later as a confusing type error.
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)$|^[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?$"),
@@ -49,7 +56,8 @@ def parse_yaml_value(text: str):
 MAX_CONFIG_BYTES = 1 << 20
 MAX_EXPANDED_NODES = 100_000
 MAX_DEPTH = 50
-PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")}
+PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp",
+                                                      "merge")}
 
 
 def read_text(path: Path) -> str:
