@@ -150,6 +150,11 @@ def print_summary(summary: dict, trial_dir: Path) -> None:
     if summary.get("epoch_time_s"):
         seconds = summary["epoch_time_s"]
         parts.append(f"{seconds:.2f} s/epoch" if seconds >= 0.1 else f"{seconds * 1000:.1f} ms/epoch")
+    rule = summary.get("stop_when")
+    if rule:
+        parts.append(f"stopped by train.stop_when: {rule['metric']} {fmt(rule['value'])} at epoch {rule['epoch']}")
+    elif summary.get("stop_reason") == "early_stopping":
+        parts.append("stopped early")
     say(", ".join(parts))
     final_label = (f"final (best weights of epoch {summary['restored_best_epoch']} restored)"
                    if summary.get("restored_best_epoch") is not None else "final")

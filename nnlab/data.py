@@ -374,6 +374,10 @@ def load_dataset(cfg, split_rng: np.random.Generator, download: bool = True) -> 
         if cfg.subset > len(train_idx):
             raise DataError(f"data.subset={cfg.subset} but only {len(train_idx)} training examples remain after the validation split")
         train_idx = train_idx[:cfg.subset]
+    if cfg.test_subset is not None:
+        if cfg.test_subset > len(x_test):
+            raise DataError(f"data.test_subset={cfg.test_subset} but the test split has only {len(x_test)} examples")
+        x_test, y_test = x_test[:cfg.test_subset], y_test[:cfg.test_subset]
     x_val, y_val = x_train[val_idx], y_train[val_idx]
     x_train, y_train = x_train[train_idx], y_train[train_idx]
     x_train, x_val, x_test = normalize(cfg.normalize, x_train, x_val, x_test, images)

@@ -67,6 +67,7 @@ class FitResult:
     stopper: EarlyStopper | None
     epoch_times: list[float]
     total_time: float
+    stopped_by_rule: dict | None = None   # {metric, value, epoch} when train.stop_when ended training
 
 
 def batch_size(setup: TrialSetup) -> int:
@@ -87,22 +88,40 @@ def train_step(setup: TrialSetup, xb: np.ndarray, tb: np.ndarray, step: int,
     out, caches = objective.outputs(model, xb, training=True, rng=setup.streams["dropout"])
     loss, cache = objective.loss.forward(out, tb)
     model.backward(objective.loss.backward(cache), caches)
-    grads = model.grads
-    squares = {key: float(np.vdot(g, g)) for key, g in grads.items()}
-    grad_norm = math.sqrt(sum(squares.values()))
+    params, grads = model.trainable()
+    l2 = setup.exp.regularization.l2
+    if l2:
+        loss += l2_penalty(setup)
+        for i in setup.dense_indices:
+            key = f"{i}.W"
+            if key in grads:
+                grads[key] += grads[key].dtype.type(l2) * params[key]
+    # ||g||² per parameter, frozen layers included (their statistics still say something);
+    # the global norm is over what the optimizer updates.
+    squares = {key: float(np.vdot(g, g)) for key, g in model.grads.items()}
+    grad_norm = math.sqrt(sum(squares[key] for key in grads))
     if not (math.isfinite(loss) and math.isfinite(grad_norm)):
         return loss, grad_norm
     for callback in callbacks:
         callback.on_gradients(step, squares)
-    setup.optimizer.step(model.params, grads)
+    setup.optimizer.step(params, grads)
     for callback in callbacks:
         callback.on_update(step)
     return loss, grad_norm
 
 
+def l2_penalty(setup: TrialSetup) -> float:
+    """regularization.l2 / 2 * sum of squared dense weights (biases excluded), as the
+    textbook cost J = data loss + lambda/2 ||W||^2; its gradient lambda W is added in train_step."""
+    weights = [setup.model.layers[i].params["W"] for i in setup.dense_indices]
+    return 0.5 * setup.exp.regularization.l2 * sum(float(np.vdot(w, w)) for w in weights)
+
+
 def _epoch_row(setup: TrialSetup, epoch: int, step: int, lr: float, grad_norm: float | None,
                callbacks: list[Callback]) -> dict:
     row: dict = {"epoch": epoch, "step": step, **evaluate_all(setup), "lr": lr, "grad_norm": grad_norm}
+    if setup.exp.regularization.l2:  # the reported training loss is the cost being minimised
+        row["train_loss"] += l2_penalty(setup)
     for callback in callbacks:
         row.update(callback.epoch_columns(epoch))
     return row
@@ -123,8 +142,11 @@ def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = ()) -> FitResult:
     records.metrics.append(row)
     for callback in callbacks:
         callback.on_epoch_end(row)
-    step, divergence, epoch_times = 0, None, []
-    for epoch in range(1, exp.train.epochs + 1):
+    step, divergence, epoch_times, rule_hit = 0, None, [], None
+    rule = exp.train.stop_when
+    if rule and exp.train.epochs and rule.reached(row[rule.metric]):  # already there before training
+        rule_hit = {"metric": rule.metric, "value": row[rule.metric], "epoch": 0}
+    for epoch in range(1, exp.train.epochs + 1 if rule_hit is None else 1):
         epoch_start = time.perf_counter()
         lr = setup.schedule.start_epoch(epoch)
         order = setup.streams["shuffle"].permutation(n) if exp.train.shuffle else np.arange(n)
@@ -155,9 +177,12 @@ def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = ()) -> FitResult:
             callback.on_epoch_end(row)
         if stopper and stopper.update(epoch, row[stopper.monitor], model):
             break
+        if rule and rule.reached(row[rule.metric]):
+            rule_hit = {"metric": rule.metric, "value": row[rule.metric], "epoch": epoch}
+            break
     if stopper and stopper.best_state is not None:
         records.weights["best"] = stopper.best_state
         if stopper.config.restore_best:
             model.load_state_dict(stopper.best_state)
     records.weights["final"] = model.state_dict()
-    return FitResult(records, divergence, stopper, epoch_times, time.perf_counter() - start)
+    return FitResult(records, divergence, stopper, epoch_times, time.perf_counter() - start, rule_hit)

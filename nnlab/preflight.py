@@ -52,7 +52,8 @@ def _data_shape(exp: Experiment) -> tuple[int, int, int, int]:
 def estimate(exp: Experiment) -> dict[str, tuple[int, str]]:
     """Peak bytes by part, each with the config key that drives it."""
     n_train, n_test, features, classes = _data_shape(exp)
-    outputs = 1 if exp.data.name == "regression" or (exp.loss.name == "binary_cross_entropy" and classes == 2) else classes
+    binary_single = (exp.loss.name == "binary_cross_entropy" or exp.model.outputs == 1) and classes == 2
+    outputs = 1 if exp.data.name == "regression" or binary_single else classes
     item = 4 if exp.train.dtype == "float32" else 8
     specs = layer_specs(exp.model, outputs)
     params, widths, width = 0, [], features

@@ -31,11 +31,12 @@ def spawn_streams(seed: int) -> dict[str, np.random.Generator]:
     return {name: np.random.default_rng(child) for name, child in zip(STREAMS, children, strict=True)}
 
 
-def n_outputs(kind: str, n_classes: int | None, loss: str, y_train: np.ndarray) -> int:
-    """Output units the task needs: one per regression target; one for binary BCE; else one per class."""
+def n_outputs(kind: str, n_classes: int | None, loss: str, y_train: np.ndarray, asked: int | None = None) -> int:
+    """Output units the task needs: one per regression target; one for binary BCE (or when
+    ``model.outputs: 1`` asks for it on a binary task); else one per class."""
     if kind == "regression":
         return y_train.shape[1]
-    if loss == "binary_cross_entropy" and n_classes == 2:
+    if (loss == "binary_cross_entropy" or asked == 1) and n_classes == 2:
         return 1
     assert n_classes is not None
     return n_classes
@@ -101,7 +102,7 @@ def prepare(exp: Experiment, dataset: Dataset | None = None, download: bool = Tr
     streams = spawn_streams(exp.seed)
     dtype = np.dtype(exp.train.dtype)
     data = dataset if dataset is not None else load_dataset(exp.data, streams["split"], download)
-    outputs = n_outputs(data.kind, data.n_classes, exp.loss.name, data.y_train)
+    outputs = n_outputs(data.kind, data.n_classes, exp.loss.name, data.y_train, exp.model.outputs)
     specs = layer_specs(exp.model, outputs)
     model = build_model(specs, data.input_dim)
     model.initialize(streams["init"], dtype)

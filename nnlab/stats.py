@@ -48,7 +48,8 @@ def probe_stats(model: Sequential, x_probe: np.ndarray) -> dict[str, float]:
         x, _ = layer.forward(x)
         if isinstance(layer, Dense):
             stats[f"weight_norm/{i}"] = float(np.linalg.norm(layer.params["W"]))
-            stats[f"distinct/{i}"] = distinct_units(layer.params["W"], layer.params["b"])
+            bias = layer.params.get("b", np.zeros(layer.units, layer.params["W"].dtype))
+            stats[f"distinct/{i}"] = distinct_units(layer.params["W"], bias)
         elif layer.name in ("relu", "sigmoid", "tanh", "elu", "leaky_relu", "linear") and i < len(model.layers) - 1:
             stats[f"act_std/{i}"] = float(np.std(x, dtype=np.float64))
             if layer.name == "relu":

@@ -37,6 +37,8 @@ def summarize(setup: TrialSetup, result: FitResult, after_first_step: dict) -> d
         "final": public(final),
         "diverged": divergence,
         "stopped_early": bool(stopper and stopper.stopped_epoch),
+        "stop_reason": ("diverged" if divergence else "stop_when" if result.stopped_by_rule
+                        else "early_stopping" if stopper and stopper.stopped_epoch else "epochs"),
         "model": {"layers": setup.model.describe(), "n_params": setup.model.n_params(),
                   "loss": setup.objective.describe()},
         "data": {"name": setup.data.name, "kind": setup.data.kind, "classes": setup.data.n_classes,
@@ -44,6 +46,8 @@ def summarize(setup: TrialSetup, result: FitResult, after_first_step: dict) -> d
         "time_s": result.total_time,
         "epoch_time_s": float(np.mean(result.epoch_times)) if result.epoch_times else None,
     }
+    if result.stopped_by_rule:
+        summary["stop_when"] = result.stopped_by_rule
     if restored:
         summary["restored_best_epoch"] = stopper.best_epoch
         summary["last_epoch"] = public(metrics[-1])

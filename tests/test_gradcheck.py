@@ -55,6 +55,12 @@ def _bn():
     return layer
 
 
+def _dense_without_bias():
+    layer = Dense(5, 4, init=("glorot_uniform", {}), bias=False)
+    layer.initialize(np.random.default_rng(3), np.float64)
+    return layer
+
+
 # the classes themselves are the factories (a lambda here would late-bind `name`)
 LAYERS = [pytest.param(ACTIVATIONS[name], id=name) for name in ACTIVATIONS]
 LAYERS += [
@@ -63,6 +69,8 @@ LAYERS += [
     pytest.param(_dense, id="dense"),
     pytest.param(_bn, id="batchnorm-train"),
     pytest.param(lambda: Dropout(0.3), id="dropout-train"),
+    pytest.param(lambda: Dropout(0.3, inverted=False), id="dropout-not-inverted-train"),
+    pytest.param(_dense_without_bias, id="dense-no-bias"),
 ]
 
 
@@ -74,6 +82,38 @@ def test_layer_gradients(make):
     x[np.abs(x) < 1e-3] = 0.1
     errors = check_layer(layer, x)
     assert max(errors.values()) < TOL, errors
+
+
+def test_dropout_not_inverted_scales_at_evaluation():
+    layer = Dropout(0.3, inverted=False)
+    errors = check_layer(layer, _x(), training=False)
+    assert max(errors.values()) < TOL, errors
+    x = _x()
+    assert np.allclose(layer.forward(x, training=False)[0], 0.7 * x)        # E[train output] = 0.7 x
+    assert np.array_equal(Dropout(0.3).forward(x, training=False)[0], x)    # inverted: identity
+
+
+def test_l2_penalty_gradient_matches_finite_differences():
+    """train_step adds l2 * W to each dense layer's gradient for the cost l2/2 * sum ||W||^2."""
+    from nnlab.config import validate
+    from nnlab.fit import l2_penalty, train_step
+    from nnlab.prepare import prepare
+
+    exp = validate({"data": {"name": "blobs", "n_samples": 40}, "model": {"hidden": [5], "activation": "tanh"},
+                    "regularization": {"l2": 0.3}, "train": {"dtype": "float64"}})
+    setup = prepare(exp)
+    x, t = setup.splits["train"][0][:8], setup.splits["train"][1][:8]
+    captured = {}
+    setup.optimizer.step = lambda params, grads: captured.update({k: g.copy() for k, g in grads.items()})
+
+    def cost():
+        out, _ = setup.objective.outputs(setup.model, x)
+        return setup.objective.loss.forward(out, t)[0] + l2_penalty(setup)
+
+    train_step(setup, x, t, 1, [])
+    for i in setup.dense_indices:
+        w = setup.model.layers[i].params["W"]
+        assert rel_error(captured[f"{i}.W"], numerical_gradient(cost, w)) < TOL
 
 
 def test_batchnorm_eval_gradient():

@@ -262,3 +262,58 @@ def test_run_skips_a_config_another_process_is_training(cli, tmp_path):
     code, out, err = cli("run", config, "-q")
     assert code == 1 and "another nnlab process is training this exact config" in err
     assert trial_dirs(tmp_path / "results" / "tiny") == []
+
+
+def test_the_classic_xor_net_stops_on_its_error_rule(cli, tmp_path):
+    """2-2-1 sigmoid net, one output unit, squared error, trained while train MAE >= 0.3."""
+    code, out, err = cli("run", ROOT / "configs" / "xor_221.yaml", "seed=1", "-q")
+    assert code == 0, out + err
+    (trial,) = trial_dirs(tmp_path / "results" / "xor_221")
+    summary = json.loads((trial / "summary.json").read_text())
+    assert summary["stop_reason"] == "stop_when" and summary["stop_when"]["metric"] == "train_mae"
+    rows = read_csv(trial / "metrics.csv")
+    assert float(rows[-1]["train_mae"]) < 0.3 <= float(rows[-2]["train_mae"])  # stopped at the first epoch below
+    assert summary["epochs_run"] == summary["stop_when"]["epoch"] < 2000
+    weights = np.load(trial / "final.npz")
+    assert weights["layers.2.W"].shape == (2, 1)  # one output unit
+    assert "stopped by train.stop_when: train_mae" in out
+
+
+def test_dense_layers_without_bias_frozen_layers_and_plain_dropout(cli, tmp_path):
+    config = write(tmp_path / "c.yaml", """
+name: parts
+data: {name: blobs, n_samples: 200, n_test: 100, test_subset: 50}
+model:
+  layers:
+    - {dense: 8, bias: false}
+    - relu
+    - {dropout: 0.5, inverted: false}
+    - {dense: 3, trainable: false}
+    - softmax
+train: {epochs: 3}
+""")
+    code, out, err = cli("run", config, "-q")
+    assert code == 0, out + err
+    (trial,) = trial_dirs(tmp_path / "results" / "parts")
+    init, final = np.load(trial / "init.npz"), np.load(trial / "final.npz")
+    assert "layers.0.b" not in final.files and "layers.3.b" in final.files
+    assert not np.array_equal(init["layers.0.W"], final["layers.0.W"])      # trained
+    assert np.array_equal(init["layers.3.W"], final["layers.3.W"])          # frozen
+    assert np.array_equal(init["layers.3.b"], final["layers.3.b"])
+    summary = json.loads((trial / "summary.json").read_text())
+    assert summary["data"]["n_test"] == 50
+    assert "dense(2->8, no bias)" in summary["model"]["layers"] and "dropout(0.5, not inverted)" in summary["model"]["layers"]
+
+
+def test_l2_regularization_is_part_of_the_reported_training_loss(cli, tmp_path):
+    base = write(tmp_path / "c.yaml", TINY)
+    assert cli("run", base, "train.epochs=0", "-q")[0] == 0
+    assert cli("run", base, "train.epochs=0", "regularization.l2=1.0", "-q")[0] == 0
+    plain, regular = sorted(trial_dirs(tmp_path / "results" / "tiny"), key=lambda p: len(p.name))
+    weights = np.load(plain / "init.npz")
+    penalty = 0.5 * sum(float(np.vdot(weights[k], weights[k])) for k in weights.files if k.endswith(".W"))
+    loss_plain = float(read_csv(plain / "metrics.csv")[0]["train_loss"])
+    loss_regular = float(read_csv(regular / "metrics.csv")[0]["train_loss"])
+    assert math.isclose(loss_regular, loss_plain + penalty, rel_tol=1e-6)
+    val_plain = float(read_csv(plain / "metrics.csv")[0]["val_loss"])
+    assert float(read_csv(regular / "metrics.csv")[0]["val_loss"]) == val_plain  # held-out losses stay data losses

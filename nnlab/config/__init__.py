@@ -47,7 +47,6 @@ from .schema import (
                            DataConfig,
                            DenseLayer,
                            DropoutLayer,
-                           EarlyStopping,
                            Experiment,
                            InitSpec,
                            LayerItem,
@@ -55,8 +54,8 @@ from .schema import (
                            ModelConfig,
                            RandomSearch,
                            SweepConfig,
-                           TrainConfig,
 )
+from .train_schema import EarlyStopping, Regularization, StopWhen, TrainConfig
 from .yaml_io import dump_yaml, parse_yaml_value, read_yaml
 
 __all__ = [
@@ -69,7 +68,7 @@ __all__ = [
     # schema
     "Strict", "Experiment", "DataConfig", "ModelConfig", "DenseLayer", "ActivationLayer", "BatchNormLayer",
     "DropoutLayer", "LayerItem", "LAYER_TYPES", "COMPACT_FIELDS", "HIDDEN_ACTIVATIONS", "ActivationSpec",
-    "InitSpec", "LossConfig", "EarlyStopping", "TrainConfig", "DISTRIBUTIONS", "RandomSearch", "SweepConfig",
+    "InitSpec", "LossConfig", "EarlyStopping", "TrainConfig", "StopWhen", "Regularization", "DISTRIBUTIONS", "RandomSearch", "SweepConfig",
     # optimizers and schedules
     "SGDConfig", "MomentumConfig", "NesterovConfig", "AdamConfig", "AdamWConfig", "RMSpropConfig",
     "AdagradConfig", "OPTIMIZER_CONFIGS", "OptimizerConfig",

@@ -65,7 +65,9 @@ def _format_error(exc: ValidationError, data: dict, source: str, lines: dict, ov
 def _user_path(loc: tuple, data) -> tuple:
     """Drop pydantic's internal loc parts (union tags, validator names) by following the input."""
     path, node = [], data
-    for part in loc:
+    for i, part in enumerate(loc):
+        if isinstance(part, str) and _is_internal(part) and i < len(loc) - 1:
+            continue  # a union's tag ('dense', 'adam') that happens to be a key of the input too
         if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and part < len(node):
             path.append(str(part))
             node = node[part]

@@ -16,7 +16,8 @@ from ..nn.init import INITIALIZERS
 from ..nn.losses import LOSSES
 from .base import Strict
 from .optim_schema import AdamConfig, OptimizerConfig, ScheduleConfig
-from .specs import ACTIVATION_SKIP, INIT_SKIP, canonical, check_activation, check_initializer, require_choice, suggest
+from .specs import ACTIVATION_SKIP, INIT_SKIP, canonical, check_activation, check_initializer, require_choice
+from .train_schema import Regularization, TrainConfig
 
 # Sane limits, far above any study this machine can run; the memory estimate before training
 # (preflight.py) catches what fits these but not the machine.
@@ -53,6 +54,7 @@ class DataConfig(Strict):
     normalize: Literal["none", "scale", "standard"] = "scale"  # x/255 (min-max for generated sets) keeps inputs in [0, 1]
     validation: Union[int, float] = 0.1  # fraction of train held out (stratified, seeded), or a count
     subset: int | None = Field(None, ge=1)  # first N training examples after the split (overfitting studies)
+    test_subset: int | None = Field(None, ge=1)  # first N test examples (a full test pass can dominate short runs)
     n_samples: int = Field(1000, ge=4, le=MAX_EXAMPLES)  # generated sets: training examples (before the validation split)
     n_test: int = Field(1000, ge=1, le=MAX_EXAMPLES)     # generated sets: test examples
     noise: float | None = Field(None, ge=0)  # generated sets: noise level (None: the set's own default)
@@ -88,6 +90,8 @@ class DenseLayer(Strict):
     units: int = Field(ge=1, le=MAX_WIDTH)
     init: InitSpec | None = None       # None: the model's init
     bias_init: InitSpec | None = None  # None: the model's bias_init
+    bias: bool = True                  # false: y = x W, no bias (as torch.nn.Linear(bias=False))
+    trainable: bool = True             # false: the optimizer leaves this layer's weights as initialised
 
 
 class ActivationLayer(Strict):
@@ -108,7 +112,8 @@ class BatchNormLayer(Strict):
 
 class DropoutLayer(Strict):
     type: Literal["dropout"] = "dropout"
-    p: float = Field(ge=0, lt=1)
+    p: float = Field(ge=0, lt=1)       # share of units dropped in training
+    inverted: bool = True              # false: the pre-2014 form, unscaled in training and scaled by 1-p at evaluation
 
 
 LAYER_TYPES = ("dense", "activation", "batchnorm", "dropout")
@@ -144,7 +149,7 @@ LayerItem = Annotated[
     BeforeValidator(_layer_item, json_schema_input_type=Union[str, dict[str, Any]]),
 ]
 
-COMPACT_FIELDS = ("hidden", "activation", "output", "batchnorm", "dropout")
+COMPACT_FIELDS = ("hidden", "activation", "output", "batchnorm", "dropout", "bias")
 
 
 class ModelConfig(Strict):
@@ -156,6 +161,8 @@ class ModelConfig(Strict):
     batchnorm: Literal["none", "before", "after"] = "none"  # relative to each hidden activation
     dropout: float = Field(0.0, ge=0, lt=1)  # after each hidden block; 0 switches it off
     layers: list[LayerItem] | None = None   # explicit Keras-like list instead of the compact form
+    bias: bool = True                       # false: dense layers without bias (compact form)
+    outputs: int | None = Field(None, ge=1, le=1)  # None: what the task needs; 1: a binary task's single output unit
 
     @model_validator(mode="after")
     def _one_form(self):
@@ -183,43 +190,6 @@ class LossConfig(Strict):
 
 
 # ---------------------------------------------------------------- training
-
-class EarlyStopping(Strict):
-    monitor: str = "val_loss"           # any metrics.csv column: val_loss, val_acc, train_loss, ...
-    mode: Literal["auto", "min", "max"] = "auto"  # auto: max for *acc, min otherwise
-    patience: int = Field(5, ge=1)      # epochs without improvement before stopping
-    min_delta: float = Field(0.0, ge=0)  # smallest change that counts as improvement
-    restore_best: bool = True           # final.npz holds the best weights, as Keras' restore_best_weights
-
-    @field_validator("monitor")
-    @classmethod
-    def _monitor(cls, value):
-        valid = [f"{split}_{m}" for split in ("train", "val") for m in ("loss", "acc", "mae")]
-        if value not in valid:
-            raise ValueError(f"cannot monitor '{value}'{suggest(value, valid)}; choose from {', '.join(valid)}")
-        return value
-
-    def resolved_mode(self) -> str:
-        if self.mode != "auto":
-            return self.mode
-        return "max" if self.monitor.endswith("acc") else "min"
-
-
-class TrainConfig(Strict):
-    epochs: int = Field(10, ge=0, le=1_000_000)  # passes over the training set; 0 evaluates the initial model only
-    batch_size: Union[int, Literal["full"]] = 128  # "full": full-batch gradient descent
-    shuffle: bool = True                # reshuffle every epoch (from the trial's shuffle stream)
-    dtype: Literal["float32", "float64"] = "float32"  # float32 is twice as fast; float64 for checks
-    early_stopping: EarlyStopping | None = None  # stop when a monitored metric stops improving (Keras-style)
-    unit_stats: bool = True             # per-layer statistics for diagnosis (dead, saturated, duplicate units, gradients)
-
-    @field_validator("batch_size")
-    @classmethod
-    def _batch(cls, value):
-        if isinstance(value, int) and value < 1:
-            raise ValueError(f"batch_size must be >= 1 or 'full', got {value}")
-        return value
-
 
 # ---------------------------------------------------------------- sweep
 
@@ -290,7 +260,8 @@ class Experiment(Strict):
     loss: LossInput = LossConfig()  # a name (cross_entropy) or {name: mse, reduction: sum}
     optimizer: OptimizerConfig = AdamConfig()  # a name (adam) or a mapping {name: sgd, lr: 0.1, ...}
     schedule: ScheduleConfig | None = None  # None: constant learning rate
-    train: TrainConfig = TrainConfig()  # epochs, batch size, dtype, early stopping
+    train: TrainConfig = TrainConfig()  # epochs, batch size, dtype, early stopping, stop rules
+    regularization: Regularization = Regularization()  # penalties added to the training loss
     sweep: SweepConfig | None = None    # used by `nnlab sweep`; not part of a trial's identity
 
     @field_validator("name")
@@ -312,6 +283,20 @@ class Experiment(Strict):
             self.model.output = default
         if self.schedule is not None and self.schedule.name == "cosine" and self.schedule.t_max is None:
             self.schedule.t_max = max(self.train.epochs, 1)
+        if self.model.outputs == 1:
+            if self.loss.name == "cross_entropy":
+                raise ValueError("model.outputs: 1 needs binary_cross_entropy, mse or mae (softmax cross-entropy "
+                                 "needs one unit per class)")
+            if kind == "classification" and self.data.name not in ("xor", "moons") and (self.data.classes or 3) != 2:
+                raise ValueError("model.outputs: 1 is for binary tasks (two classes, e.g. xor or moons)")
+        rule = self.train.stop_when
+        if rule is not None:
+            if rule.metric.endswith("_mae") and kind == "classification" and "mae" not in self.train.extra_metrics:
+                self.train.extra_metrics = ["mae"]  # the rule reads it, so it is recorded
+            if rule.metric.startswith("val_") and self.data.validation == 0:
+                raise ValueError(f"train.stop_when.metric: '{rule.metric}' needs a validation split (data.validation > 0)")
+            if rule.metric.endswith("_acc") and kind == "regression":
+                raise ValueError(f"train.stop_when.metric: '{rule.metric}' needs a classification set")
         stop = self.train.early_stopping
         if stop is not None:
             if stop.monitor.startswith("val_") and self.data.validation == 0:
@@ -333,7 +318,30 @@ class Experiment(Strict):
         return data
 
     def config_hash(self) -> str:
-        """Short SHA-256 of everything that changes the numbers (not name or description)."""
+        """Short SHA-256 of everything that changes the numbers (not name or description).
+
+        Keys added after trials were already recorded are left out while they hold the
+        value that reproduces the earlier behaviour, so those trials keep their identity."""
         payload = {k: v for k, v in self.resolved().items() if k not in ("name", "description", "sweep")}
+        _drop_later_defaults(payload)
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:8]
+
+
+# (path, value that reproduces the behaviour from before the key existed)
+LATER_KEYS = [(("model", "bias"), True), (("model", "outputs"), None), (("regularization",), {"l2": 0.0}),
+              (("train", "stop_when"), None), (("train", "extra_metrics"), []), (("data", "test_subset"), None)]
+LATER_LAYER_KEYS = {"dense": {"bias": True, "trainable": True}, "dropout": {"inverted": True}}
+
+
+def _drop_later_defaults(payload: dict) -> None:
+    for path, default in LATER_KEYS:
+        node = payload
+        for part in path[:-1]:
+            node = node.get(part, {})
+        if path[-1] in node and node[path[-1]] == default:
+            del node[path[-1]]
+    for layer in (payload.get("model") or {}).get("layers") or []:
+        for key, default in LATER_LAYER_KEYS.get(layer.get("type"), {}).items():
+            if layer.get(key) == default:
+                layer.pop(key)

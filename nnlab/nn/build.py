@@ -6,9 +6,9 @@ plain dicts, the output layer included; ``build_model(specs, input_dim)`` turns 
 layers. Everything that needs the model's structure (prepare.py, the doctor) reads these
 specs, so the structure is derived in one place.
 
-Spec types: ``{type: dense, units, init, bias_init}`` (initializers as ``(name, kwargs)``),
-``{type: activation, activation: (name, kwargs)}``, ``{type: batchnorm, momentum, eps}``,
-``{type: dropout, p}``.
+Spec types: ``{type: dense, units, init, bias_init, bias, trainable}`` (initializers as
+``(name, kwargs)``), ``{type: activation, activation: (name, kwargs)}``,
+``{type: batchnorm, momentum, eps}``, ``{type: dropout, p, inverted}``.
 """
 
 from __future__ import annotations
@@ -56,16 +56,17 @@ def layer_specs(model_cfg: Any, n_outputs: int | None) -> list[dict]:
     init, bias_init = _init(model_cfg.init), _init(model_cfg.bias_init)
     act = _activation(model_cfg.activation)
     specs = []
+    dense = {"init": init, "bias_init": bias_init, "bias": model_cfg.bias, "trainable": True}
     for units in model_cfg.hidden:
-        specs.append({"type": "dense", "units": units, "init": init, "bias_init": bias_init})
+        specs.append({"type": "dense", "units": units, **dense})
         if model_cfg.batchnorm == "before":
             specs.append({"type": "batchnorm", **BATCHNORM_DEFAULTS})
         specs.append({"type": "activation", "activation": act})
         if model_cfg.batchnorm == "after":
             specs.append({"type": "batchnorm", **BATCHNORM_DEFAULTS})
         if model_cfg.dropout:
-            specs.append({"type": "dropout", "p": model_cfg.dropout})
-    specs.append({"type": "dense", "units": n_outputs, "init": init, "bias_init": bias_init})
+            specs.append({"type": "dropout", "p": model_cfg.dropout, "inverted": True})
+    specs.append({"type": "dense", "units": n_outputs, **dense})
     specs.append({"type": "activation", "activation": _activation(model_cfg.output)})
     return specs
 
@@ -78,7 +79,8 @@ def build_model(specs: list[dict], input_dim: int) -> Sequential:
     for spec in specs:
         kind = spec["type"]
         if kind == "dense":
-            layers.append(Dense(dim, spec["units"], spec["init"], spec["bias_init"]))
+            layers.append(Dense(dim, spec["units"], spec["init"], spec["bias_init"], spec.get("bias", True),
+                                spec.get("trainable", True)))
             dim = spec["units"]
         elif kind == "activation":
             name, kwargs = spec["activation"]
@@ -86,7 +88,7 @@ def build_model(specs: list[dict], input_dim: int) -> Sequential:
         elif kind == "batchnorm":
             layers.append(BatchNorm(dim, spec["momentum"], spec["eps"]))
         elif kind == "dropout":
-            layers.append(Dropout(spec["p"]))
+            layers.append(Dropout(spec["p"], spec.get("inverted", True)))
         else:  # the schema rejects other types before we get here
             raise ValueError(f"unknown layer type {kind!r}")
     return Sequential(layers)

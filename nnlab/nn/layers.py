@@ -52,35 +52,43 @@ class Dense(Layer):
 
     W has shape (fan_in, units), i.e. the transpose of torch's ``weight``.
     Backward: dW = x^T dout, db = sum_n dout, dx = dout W^T.
+    ``bias=False`` drops b (y = x @ W); ``trainable=False`` keeps the layer's parameters out
+    of the optimizer (its gradients are still computed, for the layers before it).
     """
 
     name = "dense"
 
     def __init__(self, fan_in: int, units: int, init: tuple = ("he_normal", {}),
-                 bias_init: tuple = ("zeros", {})):
+                 bias_init: tuple = ("zeros", {}), bias: bool = True, trainable: bool = True):
         super().__init__()
         self.fan_in, self.units = fan_in, units
         self.init, self.bias_init = init, bias_init
+        self.bias, self.trainable = bias, trainable
 
     def initialize(self, rng: np.random.Generator, dtype) -> None:
         init_name, init_kwargs = self.init
         bias_name, bias_kwargs = self.bias_init
         w = INITIALIZERS[init_name](self.fan_in, self.units, rng, dtype, **init_kwargs)
-        b = INITIALIZERS[bias_name](1, self.units, rng, dtype, **bias_kwargs)[0]
-        self.params = {"W": w, "b": b}
-        self.grads = {"W": np.zeros_like(w), "b": np.zeros_like(b)}
+        self.params = {"W": w}
+        if self.bias:
+            self.params["b"] = INITIALIZERS[bias_name](1, self.units, rng, dtype, **bias_kwargs)[0]
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
     def forward(self, x, training=False, rng=None):
+        if not self.bias:
+            return x @ self.params["W"], x
         return x @ self.params["W"] + self.params["b"], x
 
     def backward(self, dout, cache):
         x = cache
         np.matmul(x.T, dout, out=self.grads["W"])
-        np.sum(dout, axis=0, out=self.grads["b"])
+        if self.bias:
+            np.sum(dout, axis=0, out=self.grads["b"])
         return dout @ self.params["W"].T
 
     def __repr__(self) -> str:
-        return f"dense({self.fan_in}->{self.units})"
+        extra = ("" if self.bias else ", no bias") + ("" if self.trainable else ", frozen")
+        return f"dense({self.fan_in}->{self.units}{extra})"
 
 
 class BatchNorm(Layer):
@@ -147,23 +155,29 @@ class BatchNorm(Layer):
 
 class Dropout(Layer):
     """Inverted dropout (torch.nn.Dropout): in training y = x * m / (1 - p) with
-    m ~ Bernoulli(1 - p) drawn from the trial's dropout stream; identity at evaluation."""
+    m ~ Bernoulli(1 - p) drawn from the trial's dropout stream; identity at evaluation.
+
+    ``inverted=False`` is the original form (Srivastava et al. 2014): y = x * m in
+    training, y = (1 - p) x at evaluation, so the expected activation matches there."""
 
     name = "dropout"
 
-    def __init__(self, p: float):
+    def __init__(self, p: float, inverted: bool = True):
         super().__init__()
-        self.p = p
+        self.p, self.inverted = p, inverted
 
     def forward(self, x, training=False, rng=None):
-        if not training or self.p == 0:
+        if self.p == 0:
             return x, None
+        if not training:
+            return (x, None) if self.inverted else (x * x.dtype.type(1 - self.p), x.dtype.type(1 - self.p))
         keep = rng.random(x.shape, dtype=np.float64) >= self.p
-        mask = keep.astype(x.dtype) * x.dtype.type(1 / (1 - self.p))
+        scale = 1 / (1 - self.p) if self.inverted else 1.0
+        mask = keep.astype(x.dtype) * x.dtype.type(scale)
         return x * mask, mask
 
     def backward(self, dout, cache):
         return dout if cache is None else dout * cache
 
     def __repr__(self) -> str:
-        return f"dropout({self.p})"
+        return f"dropout({self.p})" if self.inverted else f"dropout({self.p}, not inverted)"

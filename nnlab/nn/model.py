@@ -30,6 +30,15 @@ class Sequential:
     def grads(self) -> dict[str, np.ndarray]:
         return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
 
+    def trainable(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """(params, grads) of the layers the optimizer updates (``trainable`` not False)."""
+        keep = [i for i, layer in enumerate(self.layers) if getattr(layer, "trainable", True)]
+        if len(keep) == len(self.layers):
+            return self.params, self.grads
+        params = {f"{i}.{k}": v for i in keep for k, v in self.layers[i].params.items()}
+        grads = {f"{i}.{k}": v for i in keep for k, v in self.layers[i].grads.items()}
+        return params, grads
+
     def forward(self, x, training=False, rng=None, stop: int | None = None):
         """Run layers[:stop]; returns the output and the per-layer caches. ``stop=-1``
         leaves out the output activation when the loss is fused with it (``Objective``)."""
