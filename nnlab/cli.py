@@ -333,7 +333,8 @@ def data_list(root: Optional[Path] = typer.Option(None, "--root", help="Extra fo
 
     Example: NNLAB_DATA=/data nnlab data list
     """
-    from .data import DATASET_KINDS, GENERATORS, data_dirs, find_idx
+    from .data import DATASET_KINDS, data_dirs, find_idx
+    from .generated import GENERATORS
 
     for name, kind in DATASET_KINDS.items():
         if name in GENERATORS:

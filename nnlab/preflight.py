@@ -43,7 +43,8 @@ def available_memory() -> int | None:
 def _data_shape(exp: Experiment) -> tuple[int, int, int, int]:
     data = exp.data
     if data.name in IDX_SHAPES:
-        return IDX_SHAPES[data.name]
+        n_train, n_test, features, classes = IDX_SHAPES[data.name]
+        return n_train, n_test, (data.resize[0] * data.resize[1] if data.resize else features), classes
     features = 1 if data.name == "regression" else 2
     classes = {"xor": 2, "moons": 2, "regression": 1}.get(data.name, data.classes or 3)
     return data.n_samples, data.n_test, features, classes

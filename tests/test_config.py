@@ -100,6 +100,9 @@ BAD = [
     pytest.param(BASE, ["data.test_subset=0"], ["data.test_subset", "greater than or equal to 1"], id="zero-test-subset"),
     pytest.param(BASE, ["data.test_subset=500"], ["data.test_subset=500 but the test split has only 20"], id="test-subset-too-big"),
     pytest.param(BASE, ["train.extra_metrics=[f1]"], ["train.extra_metrics", "'mae'"], id="unknown-extra-metric"),
+    pytest.param(BASE, ["data.resize=[20,20]"], ["data.resize is for image sets"], id="resize-generated-set"),
+    pytest.param("data: {name: mnist, resize: [40, 40]}\n", [], ["data.resize.0", "less than or equal to 28"], id="resize-up"),
+    pytest.param("data: {name: mnist, resize: [20]}\n", [], ["data.resize"], id="resize-one-side"),
 ]
 
 

@@ -13,6 +13,8 @@ from nnlab import data
 from nnlab.config import DataConfig
 from nnlab.errors import DataError
 
+from conftest import needs_mnist
+
 
 def idx_bytes(array: np.ndarray) -> bytes:
     header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
@@ -147,3 +149,30 @@ def test_standardisation_uses_training_statistics_only():
     assert np.allclose(ds.x_train.mean(axis=0), 0, atol=1e-12)
     assert np.allclose(ds.x_train.std(axis=0), 1)
     assert not np.allclose(ds.x_val.mean(axis=0), 0, atol=1e-6)
+
+
+def test_area_resize_averages_what_each_output_pixel_covers():
+    from nnlab.images import area_weights, resize_images
+
+    images = np.arange(2 * 28 * 28, dtype=np.float64).reshape(2, 28 * 28)
+    halved = resize_images(images, (28, 28), (14, 14)).reshape(2, 14, 14)
+    blocks = images.reshape(2, 14, 2, 14, 2).mean(axis=(2, 4))  # a whole factor: plain 2x2 means
+    assert np.allclose(halved, blocks)
+    weights = area_weights(28, 20)  # 1.4 input pixels per output pixel
+    assert np.allclose(weights.sum(axis=1), 1.0) and np.allclose(weights.sum(axis=0), 20 / 28)
+    assert np.allclose(weights[0, :2], [1 / 1.4, 0.4 / 1.4])
+    flat = np.full((1, 28 * 28), 7.0)
+    assert np.allclose(resize_images(flat, (28, 28), (20, 20)), 7.0)  # a flat image stays flat
+
+
+@needs_mnist
+def test_mnist_downscaled_to_20x20_for_a_400_input_net(tmp_path):
+    from nnlab.config import validate
+    from nnlab.prepare import prepare
+
+    exp = validate({"data": {"name": "mnist", "resize": [20, 20], "subset": 100, "test_subset": 50},
+                    "model": {"hidden": [25]}, "train": {"epochs": 0}})
+    setup = prepare(exp)
+    assert setup.splits["train"][0].shape == (100, 400) and setup.splits["test"][0].shape == (50, 400)
+    assert setup.splits["train"][0].min() >= 0.0 and setup.splits["train"][0].max() <= 1.0
+    assert "dense(400->25)" in setup.model.describe()

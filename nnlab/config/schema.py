@@ -55,6 +55,7 @@ class DataConfig(Strict):
     validation: Union[int, float] = 0.1  # fraction of train held out (stratified, seeded), or a count
     subset: int | None = Field(None, ge=1)  # first N training examples after the split (overfitting studies)
     test_subset: int | None = Field(None, ge=1)  # first N test examples (a full test pass can dominate short runs)
+    resize: tuple[Annotated[int, Field(ge=1, le=28)], Annotated[int, Field(ge=1, le=28)]] | None = None  # image sets: [h, w], area-averaged (20x20 for Ng's exercise)
     n_samples: int = Field(1000, ge=4, le=MAX_EXAMPLES)  # generated sets: training examples (before the validation split)
     n_test: int = Field(1000, ge=1, le=MAX_EXAMPLES)     # generated sets: test examples
     noise: float | None = Field(None, ge=0)  # generated sets: noise level (None: the set's own default)
@@ -69,6 +70,8 @@ class DataConfig(Strict):
 
     @model_validator(mode="after")
     def _classes_only_where_used(self):
+        if self.resize is not None and self.name not in ("mnist", "fashion_mnist"):
+            raise ValueError(f"data.resize is for image sets (mnist, fashion_mnist), not '{self.name}'")
         if self.classes is not None and self.name not in ("blobs", "spirals"):
             raise ValueError(f"data.classes is for blobs and spirals; '{self.name}' has a fixed number of classes")
         return self
@@ -330,7 +333,8 @@ class Experiment(Strict):
 
 # (path, value that reproduces the behaviour from before the key existed)
 LATER_KEYS = [(("model", "bias"), True), (("model", "outputs"), None), (("regularization",), {"l2": 0.0}),
-              (("train", "stop_when"), None), (("train", "extra_metrics"), []), (("data", "test_subset"), None)]
+              (("train", "stop_when"), None), (("train", "extra_metrics"), []), (("data", "test_subset"), None),
+              (("data", "resize"), None)]
 LATER_LAYER_KEYS = {"dense": {"bias": True, "trainable": True}, "dropout": {"inverted": True}}
 
 
