@@ -322,6 +322,8 @@ def load_dataset(cfg, split_rng: np.random.Generator, download: bool = True) -> 
     if cfg.resize is not None:
         x_train, x_val, x_test = (resize_images(x, IMAGE_SIDE, tuple(cfg.resize)) for x in (x_train, x_val, x_test))
     x_train, x_val, x_test = normalize(cfg.normalize, x_train, x_val, x_test, images)
+    if cfg.target == "input":  # an autoencoder: reconstruct the normalised input
+        return Dataset(cfg.name, "regression", x_train, x_train, x_val, x_val, x_test, x_test, None)
     n_classes = int(max(y_train.max(), y_test.max()) + 1) if kind == "classification" else None
     return Dataset(cfg.name, kind, x_train, y_train, x_val, y_val, x_test, y_test, n_classes)
 

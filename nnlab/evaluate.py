@@ -35,8 +35,8 @@ def evaluate(setup: TrialSetup, split: str) -> dict[str, float]:
         target = t[i:i + EVAL_CHUNK]
         loss, _ = objective.eval_loss.forward(out, target)
         total += loss * len(out)
-        if setup.data.kind == "regression":
-            metric += float(np.sum(np.abs(out - target), dtype=np.float64)) / out.shape[1]
+        if setup.data.kind == "regression":  # MAE of what the model outputs (after a fused activation)
+            metric += float(np.sum(np.abs(_after_output(setup, out) - target), dtype=np.float64)) / out.shape[1]
         else:
             metric += float(np.sum(predicted_class(out, objective.reads) == setup.labels[split][i:i + EVAL_CHUNK]))
         if classification_mae:
@@ -48,11 +48,15 @@ def evaluate(setup: TrialSetup, split: str) -> dict[str, float]:
     return row
 
 
+def _after_output(setup: TrialSetup, out: np.ndarray) -> np.ndarray:
+    """The model's outputs: when the loss read logits (fused), apply the output activation."""
+    return setup.model.layers[-1].forward(out)[0] if setup.objective.fused else out
+
+
 def _classification_abs_error(setup: TrialSetup, split: str, start: int, out: np.ndarray) -> float:
     """Sum over the chunk of mean |prediction - one-hot target| per example, on the model's
     outputs after its output activation (the XOR-net habit: train until this is < 0.3)."""
-    if setup.objective.fused:  # the loss read logits: apply the output activation for the error
-        out = setup.model.layers[-1].forward(out)[0]
+    out = _after_output(setup, out)
     labels = setup.labels[split][start:start + len(out)]
     target = labels[:, None].astype(out.dtype) if out.shape[1] == 1 else np.eye(out.shape[1], dtype=out.dtype)[labels]
     return float(np.sum(np.abs(out - target), dtype=np.float64)) / out.shape[1]

@@ -54,7 +54,7 @@ def estimate(exp: Experiment) -> dict[str, tuple[int, str]]:
     """Peak bytes by part, each with the config key that drives it."""
     n_train, n_test, features, classes = _data_shape(exp)
     binary_single = (exp.loss.name == "binary_cross_entropy" or exp.model.outputs == 1) and classes == 2
-    outputs = 1 if exp.data.name == "regression" or binary_single else classes
+    outputs = features if exp.data.target == "input" else 1 if exp.data.name == "regression" or binary_single else classes
     item = 4 if exp.train.dtype == "float32" else 8
     specs = layer_specs(exp.model, outputs)
     params, widths, width = 0, [], features

@@ -157,6 +157,49 @@ def plot_trial(trial: Path, png: Path) -> Path:
     return png
 
 
+RECONSTRUCTIONS = 8
+
+
+def plot_reconstructions(trial: Path, png: Path) -> Path | None:
+    """For an autoencoder (data.target: input): the first test inputs above their
+    reconstructions by the final weights, as images when the inputs are square images."""
+    summary = read_summary(trial) or {}
+    if summary.get("target") != "input" or not (trial / "final.npz").is_file():
+        return None
+    import numpy as np
+
+    from .config import load_config
+    from .evaluate import predict
+    from .prepare import prepare
+
+    setup = prepare(load_config(trial / "config.yaml"))
+    with np.load(trial / "final.npz") as final:
+        setup.model.load_state_dict({k: final[k] for k in final.files})
+    split = "test" if "test" in setup.splits else "train"
+    x = setup.splits[split][0][:RECONSTRUCTIONS]
+    out = predict(setup, x)
+    side = int(round(math.sqrt(x.shape[1])))
+    plt = _pyplot()
+    fig, axes = plt.subplots(2, len(x), figsize=(1.4 * len(x), 3.2), squeeze=False)
+    for j in range(len(x)):
+        for row, values, label in ((0, x[j], "input"), (1, out[j], "reconstruction")):
+            ax = axes[row][j]
+            if side * side == x.shape[1]:
+                ax.imshow(values.reshape(side, side), cmap="gray")
+                ax.set_xticks([])
+                ax.set_yticks([])
+            else:
+                ax.plot(values)
+            if j == 0:
+                ax.set_ylabel(label, fontsize=8)
+    fig.suptitle(f"{trial.name}: {split} inputs (top) and reconstructions (bottom)", fontsize=10)
+    fig.tight_layout()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=90)
+    plt.close(fig)
+    return png
+
+
 def _legend(ax, size: int = 8) -> None:
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=size)
@@ -303,12 +346,15 @@ def trial_section(trial: Path, out: Path, heading: str = "h2") -> tuple[str, lis
                 f"{html.escape(str(summary.get('error')))}. Its numbers are not shown; "
                 "<code>nnlab sweep --retry</code> or <code>nnlab run --force</code> trains it again.</p>"), []
     png = plot_trial(trial, out / f"{trial.name}.png")
+    extra = plot_reconstructions(trial, out / f"{trial.name}-reconstructions.png")
     final = summary.get("final") or {}
     cells = ", ".join(f"{k} {v:.4g}" for k, v in final.items()
                       if isinstance(v, (int, float)) and "/" not in k and k not in ("epoch", "step", "grad_norm", "lr"))
     error = f"<p>error: {html.escape(str(summary['error']))}</p>" if summary.get("error") else ""
+    images = [png] + ([extra] if extra else [])
     return (f"{title}<p>status <b>{html.escape(str(status))}</b>, {summary.get('epochs_run')} epochs; "
-            f"final: {html.escape(cells)}</p>{error}{_events_html(summary.get('events') or [])}{_img(png)}"), [png]
+            f"final: {html.escape(cells)}</p>{error}{_events_html(summary.get('events') or [])}"
+            + "".join(_img(p) for p in images)), images
 
 
 def write_report(path: Path, out: Path | None = None) -> list[Path]:

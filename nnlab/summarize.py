@@ -44,6 +44,7 @@ def summarize(setup: TrialSetup, result: FitResult, after_first_step: dict) -> d
         "data": {"name": setup.data.name, "kind": setup.data.kind, "classes": setup.data.n_classes,
                  **{f"n_{s}": len(x) for s, (x, _) in setup.splits.items()}},
         "time_s": result.total_time,
+        **({"target": "input"} if setup.exp.data.target == "input" else {}),
         "epoch_time_s": float(np.mean(result.epoch_times)) if result.epoch_times else None,
     }
     if result.stopped_by_rule:

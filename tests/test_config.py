@@ -103,6 +103,9 @@ BAD = [
     pytest.param(BASE, ["data.resize=[20,20]"], ["data.resize is for image sets"], id="resize-generated-set"),
     pytest.param("data: {name: mnist, resize: [40, 40]}\n", [], ["data.resize.0", "less than or equal to 28"], id="resize-up"),
     pytest.param("data: {name: mnist, resize: [20]}\n", [], ["data.resize"], id="resize-one-side"),
+    pytest.param("data: {name: mnist, target: input}\n", [], ["an autoencoder", "use mse, mae"], id="autoencoder-with-ce"),
+    pytest.param("data: {name: mnist, target: inputs}\nloss: mse\n", [], ["data.target", "'label' or 'input'"],
+                 id="unknown-target"),
 ]
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from nnlab.config import load_config
 
-from conftest import ROOT, write
+from conftest import ROOT, needs_mnist, write
 
 TINY = """
 name: tiny
@@ -317,3 +317,21 @@ def test_l2_regularization_is_part_of_the_reported_training_loss(cli, tmp_path):
     assert math.isclose(loss_regular, loss_plain + penalty, rel_tol=1e-6)
     val_plain = float(read_csv(plain / "metrics.csv")[0]["val_loss"])
     assert float(read_csv(regular / "metrics.csv")[0]["val_loss"]) == val_plain  # held-out losses stay data losses
+
+
+@needs_mnist
+def test_an_autoencoder_reconstructs_its_input_and_the_report_shows_it(cli, tmp_path):
+    config = ROOT / "configs" / "autoencoder_mnist.yaml"
+    code, out, err = cli("run", config, "data.subset=1000", "data.test_subset=100", "train.epochs=2", "-q")
+    assert code == 0, out + err
+    (trial,) = trial_dirs(tmp_path / "results" / "autoencoder_mnist")
+    summary = json.loads((trial / "summary.json").read_text())
+    assert summary["target"] == "input" and summary["data"]["kind"] == "regression"
+    assert np.load(trial / "final.npz")["layers.6.W"].shape == (128, 784)  # the decoder ends at 784 pixels
+    rows = read_csv(trial / "metrics.csv")
+    assert 0 < float(rows[-1]["train_mae"]) < float(rows[0]["train_mae"]) < 0.5  # pixel error falls, in [0, 1] units
+    code, out, err = cli("report", trial)
+    assert code == 0 and (trial / "report" / f"{trial.name}-reconstructions.png").stat().st_size > 5000
+    # the classic mistake: unnormalised pixels (0-255) as targets of a sigmoid output
+    code, out, err = cli("doctor", config, "data.normalize=none")
+    assert code == 1 and "bounded_output_for_targets" in out

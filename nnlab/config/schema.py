@@ -55,6 +55,7 @@ class DataConfig(Strict):
     validation: Union[int, float] = 0.1  # fraction of train held out (stratified, seeded), or a count
     subset: int | None = Field(None, ge=1)  # first N training examples after the split (overfitting studies)
     test_subset: int | None = Field(None, ge=1)  # first N test examples (a full test pass can dominate short runs)
+    target: Literal["label", "input"] = "label"  # input: an autoencoder, the target is the (normalised) input itself
     resize: tuple[Annotated[int, Field(ge=1, le=28)], Annotated[int, Field(ge=1, le=28)]] | None = None  # image sets: [h, w], area-averaged (20x20 for Ng's exercise)
     n_samples: int = Field(1000, ge=4, le=MAX_EXAMPLES)  # generated sets: training examples (before the validation split)
     n_test: int = Field(1000, ge=1, le=MAX_EXAMPLES)     # generated sets: test examples
@@ -278,8 +279,11 @@ class Experiment(Strict):
 
     @model_validator(mode="after")
     def _cross_checks(self):
-        kind = DATASET_KINDS[self.data.name]
-        if kind == "regression" and self.loss.name in ("cross_entropy", "binary_cross_entropy"):
+        kind = self.task_kind()
+        if self.data.target == "input" and self.loss.name == "cross_entropy":
+            raise ValueError("loss.name: an autoencoder (data.target: input) reconstructs its input: use mse, mae, "
+                             "or binary_cross_entropy for inputs in [0, 1]")
+        if kind == "regression" and self.data.target == "label" and self.loss.name in ("cross_entropy", "binary_cross_entropy"):
             raise ValueError(f"loss.name: {self.loss.name} needs class labels, but '{self.data.name}' is a regression set; use mse or mae")
         if self.model.output is None and self.model.layers is None:
             default = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(self.loss.name, "linear")
@@ -310,6 +314,10 @@ class Experiment(Strict):
                 raise ValueError(f"train.early_stopping.monitor: '{stop.monitor}' is for regression sets")
         return self
 
+    def task_kind(self) -> str:
+        """'classification' or 'regression' (an autoencoder's targets are its inputs: regression)."""
+        return "regression" if self.data.target == "input" else DATASET_KINDS[self.data.name]
+
     def resolved(self) -> dict:
         """Plain data with every default filled, as written to config.yaml (loadable again)."""
         data = self.model_dump(mode="json", exclude_none=False)
@@ -334,7 +342,7 @@ class Experiment(Strict):
 # (path, value that reproduces the behaviour from before the key existed)
 LATER_KEYS = [(("model", "bias"), True), (("model", "outputs"), None), (("regularization",), {"l2": 0.0}),
               (("train", "stop_when"), None), (("train", "extra_metrics"), []), (("data", "test_subset"), None),
-              (("data", "resize"), None)]
+              (("data", "resize"), None), (("data", "target"), "label")]
 LATER_LAYER_KEYS = {"dense": {"bias": True, "trainable": True}, "dropout": {"inverted": True}}
 
 
