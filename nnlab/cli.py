@@ -339,6 +339,8 @@ def data_list(root: Optional[Path] = typer.Option(None, "--root", help="Extra fo
     for name, kind in DATASET_KINDS.items():
         if name in GENERATORS:
             where = "generated from data.seed, no files"
+        elif name == "csv":
+            where = "your own table: data: {name: csv, path: FILE, target: COLUMN}"
         else:
             folder = find_idx(name, _root(root))
             searched = ", ".join(str(d / name) for d in data_dirs(_root(root)))

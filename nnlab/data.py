@@ -31,6 +31,7 @@ DATASET_KINDS = {
     "moons": "classification",
     "blobs": "classification",
     "regression": "regression",
+    "csv": "table",  # classification or regression, from data.task (resolved from the file)
 }
 
 IMAGE_SIDE = (28, 28)   # MNIST and Fashion-MNIST images, stored row by row
@@ -296,8 +297,13 @@ def stratified_split(y: np.ndarray, n_val: int, rng: np.random.Generator, strati
 
 def load_dataset(cfg, split_rng: np.random.Generator, download: bool = True) -> Dataset:
     """Load, split (validation from the full train set), take ``subset``, normalise."""
-    kind = DATASET_KINDS[cfg.name]
-    if cfg.name in ("mnist", "fashion_mnist"):
+    kind = cfg.task if cfg.name == "csv" else DATASET_KINDS[cfg.name]
+    if cfg.name == "csv":
+        from .tables import load_table
+
+        x_train, y_train, x_test, y_test = load_table(cfg)
+        images = False
+    elif cfg.name in ("mnist", "fashion_mnist"):
         x_train, y_train, x_test, y_test = load_idx_dataset(cfg.name, cfg.root, download)
         images = True
     else:

@@ -45,6 +45,10 @@ def _data_shape(exp: Experiment) -> tuple[int, int, int, int]:
     if data.name in IDX_SHAPES:
         n_train, n_test, features, classes = IDX_SHAPES[data.name]
         return n_train, n_test, (data.resize[0] * data.resize[1] if data.resize else features), classes
+    if data.name == "csv":  # rows estimated from the file size, at least 4 characters a cell
+        columns = len(data.features or []) + len(data.target)
+        rows = max(4, os.path.getsize(data.path) // (4 * max(columns, 1)))
+        return rows, 0, len(data.features or []), 2 if data.task == "classification" else 1
     features = 1 if data.name == "regression" else 2
     classes = {"xor": 2, "moons": 2, "regression": 1}.get(data.name, data.classes or 3)
     return data.n_samples, data.n_test, features, classes

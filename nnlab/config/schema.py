@@ -15,6 +15,7 @@ from ..nn.activations import ACTIVATIONS
 from ..nn.init import INITIALIZERS
 from ..nn.losses import LOSSES
 from .base import Strict
+from .data_schema import DataConfig
 from .optim_schema import AdamConfig, OptimizerConfig, ScheduleConfig
 from .specs import ACTIVATION_SKIP, INIT_SKIP, canonical, check_activation, check_initializer, require_choice
 from .train_schema import Regularization, TrainConfig
@@ -47,45 +48,6 @@ InitSpec = Annotated[str, BeforeValidator(_init, json_schema_input_type=SpecInpu
 
 
 # ---------------------------------------------------------------- data
-
-class DataConfig(Strict):
-    name: str = "mnist"               # mnist | fashion_mnist | xor | spirals | moons | blobs | regression
-    root: str | None = None           # where IDX files live when $NNLAB_DATA is not set
-    normalize: Literal["none", "scale", "standard"] = "scale"  # x/255 (min-max for generated sets) keeps inputs in [0, 1]
-    validation: Union[int, float] = 0.1  # fraction of train held out (stratified, seeded), or a count
-    subset: int | None = Field(None, ge=1)  # first N training examples after the split (overfitting studies)
-    test_subset: int | None = Field(None, ge=1)  # first N test examples (a full test pass can dominate short runs)
-    target: Literal["label", "input"] = "label"  # input: an autoencoder, the target is the (normalised) input itself
-    resize: tuple[Annotated[int, Field(ge=1, le=28)], Annotated[int, Field(ge=1, le=28)]] | None = None  # image sets: [h, w], area-averaged (20x20 for Ng's exercise)
-    n_samples: int = Field(1000, ge=4, le=MAX_EXAMPLES)  # generated sets: training examples (before the validation split)
-    n_test: int = Field(1000, ge=1, le=MAX_EXAMPLES)     # generated sets: test examples
-    noise: float | None = Field(None, ge=0)  # generated sets: noise level (None: the set's own default)
-    classes: int | None = Field(None, ge=2, le=1000)  # blobs and spirals: number of classes (default 3)
-    seed: int = Field(0, ge=0)           # generated sets: fixed across trial seeds so replicates share data
-
-    @field_validator("name")
-    @classmethod
-    def _known_dataset(cls, value):
-        require_choice(value, DATASET_KINDS, "dataset")
-        return value
-
-    @model_validator(mode="after")
-    def _classes_only_where_used(self):
-        if self.resize is not None and self.name not in ("mnist", "fashion_mnist"):
-            raise ValueError(f"data.resize is for image sets (mnist, fashion_mnist), not '{self.name}'")
-        if self.classes is not None and self.name not in ("blobs", "spirals"):
-            raise ValueError(f"data.classes is for blobs and spirals; '{self.name}' has a fixed number of classes")
-        return self
-
-    @field_validator("validation")
-    @classmethod
-    def _validation(cls, value):
-        if isinstance(value, float) and not 0 <= value < 1:
-            raise ValueError(f"a validation fraction must be in [0, 1), got {value} (or give a count: validation: 5000)")
-        if isinstance(value, int) and value < 0:
-            raise ValueError(f"a validation count must be >= 0, got {value}")
-        return value
-
 
 # ---------------------------------------------------------------- model
 
@@ -315,8 +277,11 @@ class Experiment(Strict):
         return self
 
     def task_kind(self) -> str:
-        """'classification' or 'regression' (an autoencoder's targets are its inputs: regression)."""
-        return "regression" if self.data.target == "input" else DATASET_KINDS[self.data.name]
+        """'classification' or 'regression' (an autoencoder's targets are its inputs: regression;
+        a CSV table's task was resolved from its target column)."""
+        if self.data.target == "input":
+            return "regression"
+        return self.data.task if self.data.name == "csv" else DATASET_KINDS[self.data.name]
 
     def resolved(self) -> dict:
         """Plain data with every default filled, as written to config.yaml (loadable again)."""
@@ -342,11 +307,16 @@ class Experiment(Strict):
 # (path, value that reproduces the behaviour from before the key existed)
 LATER_KEYS = [(("model", "bias"), True), (("model", "outputs"), None), (("regularization",), {"l2": 0.0}),
               (("train", "stop_when"), None), (("train", "extra_metrics"), []), (("data", "test_subset"), None),
-              (("data", "resize"), None), (("data", "target"), "label")]
+              (("data", "resize"), None), (("data", "target"), "label"), (("data", "path"), None),
+              (("data", "features"), None), (("data", "task"), "auto"), (("data", "test_fraction"), 0.2),
+              (("data", "sha256"), None)]
 LATER_LAYER_KEYS = {"dense": {"bias": True, "trainable": True}, "dropout": {"inverted": True}}
 
 
 def _drop_later_defaults(payload: dict) -> None:
+    data = payload.get("data") or {}
+    if data.get("name") == "csv":
+        data.pop("path", None)  # a table is identified by its content (sha256), wherever it lies
     for path, default in LATER_KEYS:
         node = payload
         for part in path[:-1]:

@@ -134,6 +134,9 @@ def read_yaml(path: str | Path) -> tuple[dict, dict]:
                           "data/model section, e.g. 'data: {name: xor}'")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of keys (name, data, model, ...), got {type(data).__name__}")
+    section = data.get("data")
+    if isinstance(section, dict) and isinstance(section.get("path"), str) and not Path(section["path"]).expanduser().is_absolute():
+        section["path"] = str(path.parent / section["path"])  # a file named in a config is found beside it
     lines: dict[tuple, int] = {}
     _collect_lines(node, (), lines)
     return data, lines
