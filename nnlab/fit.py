@@ -175,14 +175,14 @@ def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = ()) -> FitResult:
             break
         for callback in callbacks:
             callback.on_epoch_end(row)
-        if stopper and stopper.update(epoch, row[stopper.monitor], model):
-            break
-        if rule and rule.reached(row[rule.metric]):
+        if rule and rule.reached(row[rule.metric]):  # before early stopping: the rule says "done here"
             rule_hit = {"metric": rule.metric, "value": row[rule.metric], "epoch": epoch}
+            break
+        if stopper and stopper.update(epoch, row[stopper.monitor], model):
             break
     if stopper and stopper.best_state is not None:
         records.weights["best"] = stopper.best_state
-        if stopper.config.restore_best:
+        if stopper.config.restore_best and rule_hit is None:  # the stop rule's weights are the ones it judged
             model.load_state_dict(stopper.best_state)
     records.weights["final"] = model.state_dict()
     return FitResult(records, divergence, stopper, epoch_times, time.perf_counter() - start, rule_hit)

@@ -14,6 +14,7 @@ import numpy as np
 from .config import Experiment
 from .data import Dataset, load_dataset
 from .diagnose import Context
+from .errors import ConfigError
 from .nn.build import build_model, layer_specs, output_activation
 from .nn.layers import Dense
 from .nn.losses import Objective
@@ -114,6 +115,11 @@ def prepare(exp: Experiment, dataset: Dataset | None = None, download: bool = Tr
     splits = {split: (x.astype(dtype), _targets(y, data.kind, exp.loss.name, outputs, dtype))
               for split, x, y in data.splits()}
     labels = {split: y for split, _, y in data.splits()}
+    for what, metric in (("train.stop_when.metric", exp.train.stop_when and exp.train.stop_when.metric),
+                         ("train.early_stopping.monitor", exp.train.early_stopping and exp.train.early_stopping.monitor)):
+        if metric and metric.split("_")[0] not in splits:
+            raise ConfigError(f"{what}: '{metric}' reads the {metric.split('_')[0]} split, which is empty here "
+                              f"({len(data.x_train)} training examples; raise data.validation)")
     probe = probe_indices(len(splits["train"][0]), streams["probe"])
     return TrialSetup(exp=exp, streams=streams, data=data, model=model, objective=objective, optimizer=optimizer,
                       schedule=schedule, splits=splits, labels=labels,

@@ -24,7 +24,7 @@ from .config import dump_yaml
 from .errors import store_error
 from .naming import hash_of
 from .records import TrialRecords
-from .tabular import TIMING_COLUMNS, to_csv
+from .tabular import TIMING_COLUMNS, format_value, to_csv
 
 COMPLETE_STATUSES = ("complete", "diverged")  # a diverged trial is a result, not a failure
 RERUN_ON_RETRY = ("failed", "corrupt")        # kept as they are unless --retry or --force
@@ -136,12 +136,32 @@ def _verify(trial_dir: Path) -> str | None:
             if actual != digest:
                 return f"{name} changed since it was written (SHA-256 {actual[:12]}..., recorded {digest[:12]}...)"
         return None
+    if "stop_reason" in summary:  # written by an nnlab that writes manifests: one was removed
+        return f"{MANIFEST} is missing"
     if "fingerprint" in summary:  # written before manifests existed
         try:
             if fingerprint_of_files(trial_dir) != summary["fingerprint"]:
                 return "metrics.csv, steps.csv or final.npz differ from the fingerprint in summary.json"
+            return _summary_matches_metrics(trial_dir, summary)
         except (OSError, ValueError, KeyError):
             return "metrics.csv, steps.csv or final.npz is missing or unreadable"
+    return None
+
+
+def _summary_matches_metrics(trial_dir: Path, summary: dict) -> str | None:
+    """For trials from before manifests: summary.json's final and best rows must be rows of
+    metrics.csv (which the fingerprint covers), so a forged number there is caught too."""
+    lines = (trial_dir / "metrics.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    rows = {line.split(",")[0]: dict(zip(header, line.split(","), strict=False)) for line in lines[1:]}
+    for part in ("final", "best"):
+        stated = summary.get(part) or {}
+        row = rows.get(str(stated.get("epoch")))
+        if row is None:
+            return f"summary.json {part} names epoch {stated.get('epoch')}, which metrics.csv does not have"
+        for key, value in stated.items():
+            if key in row and key not in TIMING_COLUMNS and row[key] != format_value(value):
+                return f"summary.json {part}.{key} is {value}, but metrics.csv says {row[key]}"
     return None
 
 

@@ -59,16 +59,36 @@ def merged_plan(study_dir: Path, plan: Plan) -> dict:
     known = {hash_of(t["id"]) for t in trials}
     trials += [{"id": t.id, **({"values": t.values} if t.values else {})}
                for t in plan.trials if t.config_hash not in known]
-    this_plan = {"axes": plan.axes, "trials": [t.id for t in plan.trials]}
+    base = {k: v for k, v in plan.base.items() if k not in ("sweep", "name", "description")}
+    this_plan = {"axes": plan.axes, "trials": [t.id for t in plan.trials], "base": base}
     plans = [p for p in earlier.get("plans") or [] if isinstance(p, dict)]
     if not plans and earlier.get("trials"):  # written before plans were recorded: one plan
-        plans = [{"axes": earlier.get("axes") or [], "trials": [t["id"] for t in trials if hash_of(t["id"]) in known]}]
+        old_base = {k: v for k, v in (earlier.get("base") or {}).items() if k not in ("sweep", "name", "description")}
+        plans = [{"axes": earlier.get("axes") or [], "base": old_base,
+                  "trials": [t["id"] for t in trials if hash_of(t["id"]) in known]}]
     if this_plan not in plans:
         plans.append(this_plan)
-    axes = list(dict.fromkeys([a for p in plans for a in p["axes"] if a != "seed"]
+    # A key the plans' base configs set differently (train.epochs=2, then 3) tells their
+    # trials apart as much as an axis does: it becomes a column of summary.csv too.
+    differing = _differing_keys([p.get("base") or {} for p in plans])
+    axes = list(dict.fromkeys([a for p in plans for a in p["axes"] if a != "seed"] + differing
                               + (["seed"] if any("seed" in p["axes"] for p in plans) else [])))
     return {"study": plan.study, "nnlab": __version__, "axes": axes, "trials": trials, "plans": plans,
             "base": plan.base}
+
+
+def _differing_keys(bases: list[dict]) -> list[str]:
+    """Dotted key paths whose values differ between the given configs (leaves only)."""
+    def leaves(node, prefix=""):
+        if isinstance(node, dict) and node:
+            for key, value in node.items():
+                yield from leaves(value, f"{prefix}{key}.")
+        else:
+            yield prefix[:-1], node
+
+    flat = [dict(leaves(base)) for base in bases if base]
+    keys = list(dict.fromkeys(k for f in flat for k in f))
+    return [k for k in keys if len({repr(f.get(k)) for f in flat}) > 1]
 
 
 def write_study_files(study_dir: Path, plan: Plan) -> None:

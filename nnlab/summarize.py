@@ -27,7 +27,8 @@ def summarize(setup: TrialSetup, result: FitResult, after_first_step: dict) -> d
     divergence = result.divergence.as_dict() if result.divergence else None
     # With restore_best, final.npz holds the best epoch's weights, so "final" describes them;
     # the last epoch trained is kept as "last_epoch".
-    restored = bool(stopper and stopper.config.restore_best and stopper.best_state is not None)
+    restored = bool(stopper and stopper.config.restore_best and stopper.best_state is not None
+                    and not result.stopped_by_rule)
     final = next(r for r in metrics if r["epoch"] == stopper.best_epoch) if restored else metrics[-1]
     summary = {
         "status": "diverged" if divergence else "complete",

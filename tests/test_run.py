@@ -335,3 +335,20 @@ def test_an_autoencoder_reconstructs_its_input_and_the_report_shows_it(cli, tmp_
     # the classic mistake: unnormalised pixels (0-255) as targets of a sigmoid output
     code, out, err = cli("doctor", config, "data.normalize=none")
     assert code == 1 and "bounded_output_for_targets" in out
+
+
+def test_a_stop_rule_keeps_the_weights_it_judged_even_with_restore_best(cli, tmp_path):
+    code, out, err = cli("run", ROOT / "configs" / "xor_221.yaml", "seed=1",
+                         "train.early_stopping={monitor: val_acc, patience: 1000}", "-q")
+    assert code == 0, out + err
+    (trial,) = trial_dirs(tmp_path / "results" / "xor_221")
+    summary = json.loads((trial / "summary.json").read_text())
+    assert summary["stop_reason"] == "stop_when" and "restored_best_epoch" not in summary
+    assert summary["final"]["epoch"] == summary["stop_when"]["epoch"] and summary["final"]["train_mae"] < 0.3
+
+
+def test_a_rule_on_an_empty_split_is_a_config_error(cli, tmp_path):
+    code, out, err = cli("run", write(tmp_path / "c.yaml", TINY), "data.validation=0.0001",
+                         "train.stop_when={metric: val_loss, below: 0.01}")
+    assert code == 2 and "reads the val split, which is empty" in err, out + err
+    assert trial_dirs(tmp_path / "results" / "tiny") == [] if (tmp_path / "results" / "tiny").exists() else True

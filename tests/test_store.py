@@ -62,6 +62,7 @@ FAULTS = [
     pytest.param(lambda t: (t / "config.yaml").write_text((t / "config.yaml").read_text() + "# edited\n"),
                  "config.yaml changed", id="config-edited"),
     pytest.param(lambda t: (t / "manifest.json").write_text("[]"), "manifest.json is not valid", id="manifest-broken"),
+    pytest.param(lambda t: (t / "manifest.json").unlink(), "manifest.json is missing", id="manifest-deleted"),
 ]
 
 
@@ -98,9 +99,17 @@ def test_a_trial_from_before_manifests_is_checked_by_its_fingerprint(cli, tmp_pa
     shutil.copytree(original.parent, tmp_path / "results" / "t")
     trial = tmp_path / "results" / "t" / original.name
     (trial / "manifest.json").unlink()
+    summary = json.loads((trial / "summary.json").read_text())
+    del summary["stop_reason"]  # as written before manifests existed
+    (trial / "summary.json").write_text(json.dumps(summary))
     config = write(tmp_path / "c.yaml", CONFIG)
     code, out, _ = cli("run", config, "-q")
     assert code == 0 and "already holds this exact config (complete)" in out
+    forged = dict(summary, final={**summary["final"], "test_acc": 0.999})
+    (trial / "summary.json").write_text(json.dumps(forged))
+    code, out, err = cli("run", config, "-q")
+    assert code == 1 and "summary.json final.test_acc is 0.999, but metrics.csv says" in err
+    (trial / "summary.json").write_text(json.dumps(summary))
     _edit_metrics_value(trial)
     code, out, err = cli("run", config, "-q")
     assert code == 1 and "differ from the fingerprint" in err

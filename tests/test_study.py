@@ -311,3 +311,14 @@ def test_a_sweep_with_other_axes_keeps_the_earlier_plan(cli, tmp_path):
     code, out, _ = cli("sweep", config, "seed=0,1,2", "-q", "-w", "1")  # extends: one more seed per activation
     assert code == 0 and "2 trained, 4 already done" in out
     assert len(yaml.safe_load((study / "study.yaml").read_text())["trials"]) == 6
+
+
+def test_plans_with_different_base_configs_stay_apart(cli, tmp_path):
+    """Two sweeps of one study that differ by a single-value override (train.epochs=2, then 3):
+    the differing key becomes a column, so seeds of different configs are not pooled."""
+    config = write(tmp_path / "s.yaml", "name: s\ndata: {name: xor, n_samples: 40, n_test: 20}\nmodel: {hidden: [4]}\n")
+    assert cli("sweep", config, "seed=0,1", "train.epochs=2", "-q", "-w", "1")[0] == 0
+    assert cli("sweep", config, "seed=0,1", "train.epochs=3", "-q", "-w", "1")[0] == 0
+    with open(tmp_path / "results" / "s" / "summary.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["train.epochs"], r["seed"]) for r in rows] == [("2", "0"), ("2", "1"), ("3", "0"), ("3", "1")]

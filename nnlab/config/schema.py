@@ -272,8 +272,8 @@ class Experiment(Strict):
                 raise ValueError(f"train.early_stopping.monitor: '{stop.monitor}' needs a validation split (data.validation > 0)")
             if stop.monitor.endswith("acc") and kind == "regression":
                 raise ValueError(f"train.early_stopping.monitor: '{stop.monitor}' needs a classification set")
-            if stop.monitor.endswith("mae") and kind != "regression":
-                raise ValueError(f"train.early_stopping.monitor: '{stop.monitor}' is for regression sets")
+            if stop.monitor.endswith("mae") and kind != "regression" and "mae" not in self.train.extra_metrics:
+                raise ValueError(f"train.early_stopping.monitor: '{stop.monitor}' is for regression sets (or add train.extra_metrics: [mae])")
         return self
 
     def task_kind(self) -> str:
