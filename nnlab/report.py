@@ -1,10 +1,5 @@
-"""Reports: PNG plots, summary.csv and a self-contained index.html for a trial or a study.
-
-``write_report(path, out)`` accepts a trial folder (it has summary.json) or a study folder
-(it has trial folders). Plots draw raw values (step loss faint) with a TensorBoard-style
-debiased EMA (weight 0.6) on top, and mark what the diagnosis found: spikes, the plateau
-span, the overfitting onset, the divergence point.
-"""
+"""Reports: PNG plots (``plots.py``), summary.csv and a self-contained index.html for a
+trial or a study. ``write_report(path, out)`` accepts a trial folder or a study folder."""
 
 from __future__ import annotations
 
@@ -17,45 +12,12 @@ import shutil
 import uuid
 from pathlib import Path
 
-import numpy as np
-
 from .errors import ConfigError, store_error
 from .naming import hash_of
+from .plots import SEVERITY_COLORS, plot_reconstructions, plot_study, plot_trial
 from .rows import read_plan, study_rows, write_summary_csv
-from .store import FINISHED_STATUSES, MANIFEST, folder_status, make_dir, read_summary, trial_dirs
+from .store import FINISHED_STATUSES, MANIFEST, folder_status, make_dir, trial_dirs
 from .tabular import plain_cell
-
-SEVERITY_COLORS = {"error": "#c0392b", "warn": "#d68910", "info": "#2471a3"}
-EMA_WEIGHT = 0.6
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, no display needed
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def ema(values: np.ndarray, weight: float = EMA_WEIGHT) -> np.ndarray:
-    """TensorBoard's debiased exponential moving average (NaNs are carried through)."""
-    out = np.empty_like(values, dtype=np.float64)
-    last, count = 0.0, 0
-    for i, v in enumerate(values):
-        if not np.isfinite(v):
-            out[i] = np.nan
-            continue
-        last = last * weight + (1 - weight) * v
-        count += 1
-        out[i] = last / (1 - weight ** count)
-    return out
-
-
-def _read_csv(path: Path):
-    import pandas as pd
-
-    return pd.read_csv(path) if path.exists() and path.stat().st_size > 1 else pd.DataFrame()
 
 
 def is_trial(path: Path) -> bool:
@@ -65,159 +27,6 @@ def is_trial(path: Path) -> bool:
 
 
 # ---------------------------------------------------------------- trial plots
-
-def plot_trial(trial: Path, png: Path) -> Path:
-    """curves: loss per epoch, accuracy (or MAE), step loss with spikes, learning rate;
-    then, when recorded, per-layer dead/saturated fractions and gradient norms."""
-    plt = _pyplot()
-    metrics, steps = _read_csv(trial / "metrics.csv"), _read_csv(trial / "steps.csv")
-    summary = read_summary(trial) or {}
-    events = summary.get("events") or []
-    unit_cols = [c for c in metrics.columns if c.split("/")[0] in ("dead_frac", "sat_frac", "grad_norm")] if len(metrics) else []
-    rows = 3 if unit_cols else 2
-    fig, axes = plt.subplots(rows, 2, figsize=(12, 3.6 * rows), squeeze=False)
-    fig.suptitle(f"{trial.name} — {summary.get('status', '?')}", fontsize=11)
-    ax = axes[0][0]
-    if len(metrics):
-        for split, style in (("train", "-"), ("val", "--"), ("test", ":")):
-            if f"{split}_loss" in metrics:
-                ax.plot(metrics["epoch"], metrics[f"{split}_loss"], style, marker="o", ms=2.5, label=f"{split} loss")
-        _mark_events(ax, events)
-        positive = metrics[[c for c in metrics.columns if c.endswith("_loss")]].to_numpy(dtype=float)
-        if np.nanmin(positive) > 0 and np.nanmax(positive) / np.nanmin(positive) > 50:
-            ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_title("loss per epoch (evaluation mode)")
-    _legend(ax)
-    ax = axes[0][1]
-    metric = summary.get("metric", "acc")
-    for split, style in (("train", "-"), ("val", "--"), ("test", ":")):
-        if len(metrics) and f"{split}_{metric}" in metrics:
-            ax.plot(metrics["epoch"], metrics[f"{split}_{metric}"], style, marker="o", ms=2.5, label=f"{split} {metric}")
-    ax.set_xlabel("epoch")
-    ax.set_title("accuracy" if metric == "acc" else "mean absolute error")
-    low, high = ax.get_ylim()
-    if high - low < 0.05:  # a flat accuracy should look flat, not like noise
-        middle = (high + low) / 2
-        ax.set_ylim(middle - 0.025, middle + 0.025)
-    _legend(ax)
-    ax = axes[1][0]
-    if len(steps):
-        loss = steps["loss"].to_numpy(dtype=float)
-        ax.plot(steps["step"], loss, color="#aab7c4", lw=0.6, label="step loss (raw)")
-        ax.plot(steps["step"], ema(loss), color="#1f4e79", lw=1.2, label=f"EMA {EMA_WEIGHT}")
-        spikes = [s for e in events if e["type"] in ("spiky_run", "loss_spikes") for s in e["where"].get("steps", [])]
-        if spikes:
-            idx = np.searchsorted(steps["step"].to_numpy(), spikes)
-            idx = idx[idx < len(loss)]
-            ax.plot(steps["step"].to_numpy()[idx], loss[idx], "x", color=SEVERITY_COLORS["error"], label="spike")
-        finite = loss[np.isfinite(loss)]
-        if len(finite) and finite.min() > 0 and finite.max() / finite.min() > 50:
-            ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_title("mini-batch loss")
-    _legend(ax)
-    ax = axes[1][1]
-    if len(metrics) and "lr" in metrics:
-        ax.plot(metrics["epoch"], metrics["lr"], marker="o", ms=2.5, label="learning rate")
-        ax.set_ylim(0, float(np.nanmax(metrics["lr"])) * 1.15)
-        ax.set_ylabel("learning rate")
-        if "grad_norm" in metrics:
-            twin = ax.twinx()
-            twin.plot(metrics["epoch"], metrics["grad_norm"], color="#7d3c98", lw=1, label="mean gradient norm")
-            twin.set_ylabel("gradient norm", color="#7d3c98")
-    ax.set_xlabel("epoch")
-    ax.set_title("learning rate and gradient norm")
-    if unit_cols:
-        ax = axes[2][0]
-        for column in unit_cols:
-            if column.startswith(("dead_frac", "sat_frac")):
-                ax.plot(metrics["epoch"], metrics[column], marker="o", ms=2, label=column)
-        ax.axhline(1 / 3, color=SEVERITY_COLORS["warn"], lw=0.8, ls="--", label="dead: warn")
-        ax.axhline(0.5, color=SEVERITY_COLORS["error"], lw=0.8, ls="--", label="error")
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_xlabel("epoch")
-        ax.set_title("dead (ReLU) and saturated (sigmoid/tanh) fraction per layer")
-        _legend(ax, 7)
-        ax = axes[2][1]
-        for column in unit_cols:
-            if column.startswith("grad_norm/"):
-                values = metrics[column].to_numpy(dtype=float)
-                if np.any(values > 0):
-                    ax.plot(metrics["epoch"], values, marker="o", ms=2, label=f"||dW|| layer {column.split('/')[1]}")
-        if ax.lines:
-            ax.set_yscale("log")
-        ax.set_xlabel("epoch")
-        ax.set_title("gradient norm per dense layer (log)")
-        _legend(ax, 7)
-    fig.tight_layout()
-    png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=90)
-    plt.close(fig)
-    return png
-
-
-RECONSTRUCTIONS = 8
-
-
-def plot_reconstructions(trial: Path, png: Path) -> Path | None:
-    """For an autoencoder (data.target: input): the first test inputs above their
-    reconstructions by the final weights, as images when the inputs are square images."""
-    summary = read_summary(trial) or {}
-    if summary.get("target") != "input" or not (trial / "final.npz").is_file():
-        return None
-    import numpy as np
-
-    from .config import load_config
-    from .evaluate import predict
-    from .prepare import prepare
-
-    setup = prepare(load_config(trial / "config.yaml"))
-    with np.load(trial / "final.npz") as final:
-        setup.model.load_state_dict({k: final[k] for k in final.files})
-    split = "test" if "test" in setup.splits else "train"
-    x = setup.splits[split][0][:RECONSTRUCTIONS]
-    out = predict(setup, x)
-    side = int(round(math.sqrt(x.shape[1])))
-    plt = _pyplot()
-    fig, axes = plt.subplots(2, len(x), figsize=(1.4 * len(x), 3.2), squeeze=False)
-    for j in range(len(x)):
-        for row, values, label in ((0, x[j], "input"), (1, out[j], "reconstruction")):
-            ax = axes[row][j]
-            if side * side == x.shape[1]:
-                ax.imshow(values.reshape(side, side), cmap="gray")
-                ax.set_xticks([])
-                ax.set_yticks([])
-            else:
-                ax.plot(values)
-            if j == 0:
-                ax.set_ylabel(label, fontsize=8)
-    fig.suptitle(f"{trial.name}: {split} inputs (top) and reconstructions (bottom)", fontsize=10)
-    fig.tight_layout()
-    png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=90)
-    plt.close(fig)
-    return png
-
-
-def _legend(ax, size: int = 8) -> None:
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=size)
-
-
-def _mark_events(ax, events: list[dict]) -> None:
-    for e in events:
-        where, color = e.get("where", {}), SEVERITY_COLORS[e["severity"]]
-        if e["type"] == "plateau" and "epochs" in where:
-            ax.axvspan(where["epochs"][0], where["epochs"][1], color=color, alpha=0.12,
-                       label=f"plateau ({e['evidence'].get('classification')})")
-        elif e["type"] == "overfitting" and "epoch" in where:
-            ax.axvline(where["epoch"], color=color, ls="--", lw=1, label="overfitting onset")
-        elif e["type"] == "divergence" and "epoch" in where:
-            ax.axvline(where["epoch"], color=color, lw=1.5, label="divergence")
-
-
-# ---------------------------------------------------------------- study plots
 
 def study_table(rows: list[dict], axes: list[str]):
     """The study's rows (``rows.study_rows``) as a DataFrame; lists and mappings in the
@@ -229,75 +38,6 @@ def study_table(rows: list[dict], axes: list[str]):
         if axis in table:
             table[axis] = [plain_cell(v) if isinstance(v, (list, dict)) else v for v in table[axis]]
     return table
-
-
-def _config_label(row, axes: list[str]) -> str:
-    return " / ".join(f"{a.split('.')[-1]}={row[a]}" for a in axes) if axes else "all trials"
-
-
-def plot_study(study: Path, table, axes: list[str], out: Path) -> list[Path]:
-    plt = _pyplot()
-    written = []
-    if table.empty:
-        return written
-    table = table.copy()
-    table["config"] = [_config_label(r, axes) for _, r in table.iterrows()]
-    configs = list(dict.fromkeys(table["config"]))
-    metric = next((m for m in ("final_test_acc", "final_val_acc", "final_test_mae", "final_val_mae", "final_val_loss")
-                   if m in table and table[m].notna().any()), None)
-    if metric:
-        fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(configs) + 2), 4.2))
-        for i, config in enumerate(configs):
-            values = table.loc[table["config"] == config, metric].dropna().to_numpy(dtype=float)
-            jitter = np.linspace(-0.12, 0.12, len(values)) if len(values) > 1 else np.zeros(len(values))
-            ax.plot(i + jitter, values, "o", color="#5d6d7e", alpha=0.7, ms=5)
-            if len(values):
-                ax.errorbar(i, values.mean(), yerr=values.std() if len(values) > 1 else None, fmt="_",
-                            color="#c0392b", ms=20, mew=2, capsize=6)
-        ax.set_xticks(range(len(configs)))
-        ax.set_xticklabels(configs, rotation=20, ha="right", fontsize=8)
-        ax.set_ylabel(metric.replace("final_", "final "))
-        ax.set_title(f"{study.name}: {metric.replace('final_', '')} per configuration\n(dots: seeds; bar: mean ± std)",
-                     fontsize=10)
-        fig.tight_layout()
-        path = out / "compare.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        written.append(path)
-    fig, axes_ = plt.subplots(1, 2, figsize=(13, 4.2))
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for k, config in enumerate(configs):
-        curves = {"train_loss": [], "val_loss": []}
-        for trial in table.loc[table["config"] == config, "trial"]:
-            metrics = _read_csv(study / trial / "metrics.csv")
-            for key in curves:
-                if key in metrics:
-                    curves[key].append(metrics[key].to_numpy(dtype=float))
-        for ax, key in zip(axes_, ("val_loss", "train_loss"), strict=True):
-            runs = curves[key] or curves["train_loss"]
-            if not runs:
-                continue
-            length = min(len(r) for r in runs)
-            stack = np.vstack([r[:length] for r in runs])
-            epochs = np.arange(length)
-            ax.plot(epochs, np.nanmean(stack, axis=0), color=colors[k % len(colors)], label=config)
-            if len(runs) > 1:
-                ax.fill_between(epochs, np.nanmin(stack, axis=0), np.nanmax(stack, axis=0),
-                                color=colors[k % len(colors)], alpha=0.15)
-    for ax, key in zip(axes_, ("validation loss", "training loss"), strict=True):
-        values = np.concatenate([line.get_ydata() for line in ax.lines]) if ax.lines else np.array([])
-        values = values[np.isfinite(values)]
-        if len(values) and values.min() > 0 and values.max() / values.min() > 10:
-            ax.set_yscale("log")  # epoch 0 would otherwise flatten every difference that matters
-        ax.set_title(f"{key} per epoch (mean over seeds, band: min-max)", fontsize=10)
-        ax.set_xlabel("epoch")
-        _legend(ax, 7)
-    fig.tight_layout()
-    path = out / "curves.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    written.append(path)
-    return written
 
 
 # ---------------------------------------------------------------- html

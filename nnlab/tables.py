@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DataError
+from .userfiles import read_user_file
 
 MAX_TABLE_BYTES = 2 << 30
 CLASSIFICATION_MAX_LEVELS = 20   # "auto": a single integer (or text) target with at most this many values
@@ -32,14 +33,7 @@ class TableInfo:
 def _read(path: Path):
     import pandas as pd
 
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such data file") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror})") from None
-    if len(raw) > MAX_TABLE_BYTES:
-        raise DataError(f"{path}: {len(raw)} bytes, more than a table nnlab loads into memory ({MAX_TABLE_BYTES})")
+    raw = read_user_file(path, DataError, "data file", MAX_TABLE_BYTES)
     try:
         frame = pd.read_csv(io.BytesIO(raw))
     except (ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError and EmptyDataError are ValueErrors

@@ -5,7 +5,7 @@ import csv
 import numpy as np
 import pytest
 
-from nnlab.report import ema
+from nnlab.plots import ema
 
 from conftest import write
 

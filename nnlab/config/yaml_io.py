@@ -4,12 +4,12 @@ line numbers per key path for error messages, and the dumper used for config.yam
 from __future__ import annotations
 
 import re
-import stat
 from pathlib import Path
 
 import yaml
 
 from ..errors import ConfigError
+from ..userfiles import read_user_file
 
 
 class _Loader(yaml.SafeLoader):
@@ -62,25 +62,11 @@ PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "b
 
 def read_text(path: Path) -> str:
     """A config file's text, or ConfigError saying why it is not one."""
+    raw = read_user_file(path, ConfigError, "config file", MAX_CONFIG_BYTES)
     try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise ConfigError(f"{path}: is a directory, not a config file")
-    if not stat.S_ISREG(info.st_mode):
-        raise ConfigError(f"{path}: not a regular file (a FIFO, device or socket); give a YAML file")
-    if info.st_size > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{path}: {info.st_size} bytes, larger than a config can be ({MAX_CONFIG_BYTES} bytes)")
-    try:
-        raw = path.read_bytes()
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (undecodable byte at offset {exc.start}); a config is a YAML text file") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
     if "\x00" in text:
         raise ConfigError(f"{path}: not UTF-8 text (it holds NUL bytes); a config is a YAML text file")
     return text
