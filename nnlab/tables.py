@@ -49,7 +49,23 @@ def _columns(path: Path, frame, names: list[str], what: str) -> None:
         raise DataError(f"{path}: no {what} column '{missing[0]}'; the columns are {', '.join(map(str, frame.columns))}")
 
 
+_inspected: dict[tuple, TableInfo] = {}
+
+
 def inspect_table(path: Path, target, features, task: str) -> TableInfo:
+    """Cached per process by the file's size and modification time: a sweep validates every
+    trial's config, and each would otherwise read and hash the whole table again."""
+    try:
+        info = path.stat()
+    except OSError:
+        return _inspect(path, target, features, task)  # _read names the problem
+    key = (str(path), info.st_size, info.st_mtime_ns, repr(target), repr(features), task)
+    if key not in _inspected:
+        _inspected[key] = _inspect(path, target, features, task)
+    return _inspected[key]
+
+
+def _inspect(path: Path, target, features, task: str) -> TableInfo:
     sha256, frame = _read(path)
     columns = [str(c) for c in frame.columns]
     frame.columns = columns
