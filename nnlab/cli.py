@@ -318,8 +318,9 @@ def schema():
     Example: nnlab schema > nnlab.schema.json
     """
     from .config import Experiment
+    from .config.base import json_schema
 
-    console.print_json(json.dumps(Experiment.model_json_schema()))
+    console.print_json(json.dumps(json_schema(Experiment)))
 
 
 def _root(root: Optional[Path]) -> str | None:

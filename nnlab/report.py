@@ -6,17 +6,14 @@ from __future__ import annotations
 import base64
 import html
 import math
-import os
 import re
-import shutil
-import uuid
 from pathlib import Path
 
-from .errors import ConfigError, store_error
+from .errors import ConfigError
 from .naming import hash_of
 from .plots import SEVERITY_COLORS, plot_reconstructions, plot_study, plot_trial
 from .rows import read_plan, study_rows, write_summary_csv
-from .store import FINISHED_STATUSES, MANIFEST, folder_status, make_dir, trial_dirs
+from .store import FINISHED_STATUSES, MANIFEST, folder_status, trial_dirs, write_folder
 from .tabular import plain_cell
 
 
@@ -104,23 +101,11 @@ def write_report(path: Path, out: Path | None = None) -> list[Path]:
     if not path.is_dir():
         raise ConfigError(f"{path}: no such results folder")
     out = Path(out) if out else path / "report"
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    try:
-        make_dir(tmp)
-        index, written = _write_report(path, tmp)
-        old = out.parent / f".{out.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        if out.exists():
-            os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    except OSError as exc:
-        raise store_error(exc, "the report") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return [out / index.relative_to(tmp)] + [out / p.relative_to(tmp) for p in written]
+    relative = write_folder(out, lambda tmp: [p.relative_to(tmp) for p in _write_report(path, tmp)], "the report")
+    return [out / p for p in relative]
 
 
-def _write_report(path: Path, out: Path) -> tuple[Path, list[Path]]:
+def _write_report(path: Path, out: Path) -> list[Path]:
     if is_trial(path):
         section, written = trial_section(path, out, "h2")
         body = f"<h1>nnlab trial report</h1>{section}"
@@ -151,4 +136,4 @@ def _write_report(path: Path, out: Path) -> tuple[Path, list[Path]]:
         title = path.name
     index = out / "index.html"
     index.write_text(PAGE.format(title=html.escape(title), body=body))
-    return index, written
+    return [index, *written]

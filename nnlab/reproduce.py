@@ -8,14 +8,14 @@ from pathlib import Path
 from .config import load_config
 from .errors import ConfigError, NnlabError
 from .runner import prepare, run_trial
-from .store import fingerprint_of_files, finish_summary, read_summary, verify_trial
-from .tabular import TIMING_COLUMNS, to_csv
+from .store import fingerprint_of_files, finish_summary, metrics_without_timing, read_summary, verify_trial
+from .tabular import to_csv
 
 
 @dataclass
 class Reproduction:
     identical: bool
-    stored: str                   # the fingerprint in summary.json
+    stored: str                   # the fingerprint recomputed from the stored files
     fresh: str                    # the fingerprint of the new run
     first_diff_epoch: int | None  # first metrics.csv row (epoch) that differs, None if the metrics match
 
@@ -51,10 +51,9 @@ def reproduce(trial: Path) -> Reproduction:
     fresh = records.summary.get("fingerprint", "?")
     if fresh == stored:
         return Reproduction(True, stored, fresh, None)
-    stored_rows = (trial / "metrics.csv").read_text().splitlines()
-    fresh_rows = to_csv(records.metrics).splitlines()
-    header = stored_rows[0].split(",")
-    keep = [i for i, c in enumerate(header) if c not in TIMING_COLUMNS]
-    first = next((i for i, (a, b) in enumerate(zip(stored_rows, fresh_rows, strict=False))
-                  if [a.split(",")[k] for k in keep] != [b.split(",")[k] for k in keep]), None)
+    stored_rows = metrics_without_timing((trial / "metrics.csv").read_text()).splitlines()
+    fresh_rows = metrics_without_timing(to_csv(records.metrics)).splitlines()
+    first = next((i for i, (a, b) in enumerate(zip(stored_rows, fresh_rows, strict=False)) if a != b), None)
+    if first is None and len(stored_rows) != len(fresh_rows):
+        first = min(len(stored_rows), len(fresh_rows))  # one run has more epochs
     return Reproduction(False, stored, fresh, first - 1 if first else None)

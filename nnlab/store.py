@@ -60,9 +60,9 @@ def finish_summary(records: TrialRecords) -> dict[str, str | bytes]:
         "metrics.csv": metrics_csv,
         "steps.csv": steps_csv,
     }
-    if records.weights.get("final") is not None:
-        records.summary["fingerprint"] = fingerprint(
-            to_csv(records.metrics, exclude=TIMING_COLUMNS), steps_csv, records.weights["final"])
+    if records.weights.get("final") is not None:  # the same function checks stored files later
+        records.summary["fingerprint"] = fingerprint(metrics_without_timing(metrics_csv), steps_csv,
+                                                     records.weights["final"])
     for name, arrays in records.weights.items():
         files[f"{name}.npz"] = npz_bytes(arrays)
     files["summary.json"] = json.dumps(_json_safe(records.summary), indent=2) + "\n"
@@ -104,7 +104,8 @@ def verify_trial(trial_dir: Path) -> str | None:
     process by file sizes and modification times."""
     trial_dir = Path(trial_dir)
     try:
-        entries = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in trial_dir.iterdir())
+        entries = sorted((p.name, info.st_size, info.st_mtime_ns)
+                         for p in trial_dir.iterdir() for info in [p.stat()])
     except OSError as exc:
         return f"cannot read the folder ({exc.strerror})"
     key = (str(trial_dir.resolve()), tuple(entries))
@@ -185,30 +186,45 @@ def write_trial(trial_dir: Path, records: TrialRecords) -> Path:
     every moment ``trial_dir`` is either the old trial or the new one, whole."""
     trial_dir = Path(trial_dir)
     files = finish_summary(records)
-    tmp = trial_dir.parent / f".tmp-{trial_dir.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    try:
-        trial_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp.mkdir()
+
+    def write_files(tmp: Path) -> None:
         for name, content in files.items():
             mode = "wb" if isinstance(content, bytes) else "w"
             with open(tmp / name, mode) as f:
                 f.write(content)
                 f.flush()
                 os.fsync(f.fileno())
+
+    write_folder(trial_dir, write_files, f"the trial {trial_dir.name}")
+    return trial_dir
+
+
+def _sibling(path: Path, kind: str) -> Path:
+    """A hidden temporary name beside ``path`` that names its writer's pid (see clean_temporaries)."""
+    return path.parent / f".{kind}-{path.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def write_folder(target: Path, fill, what: str):
+    """Build a folder under a temporary name with ``fill(tmp)``, then rename it to ``target``.
+    An existing ``target`` is moved aside first and deleted after, so at every moment it is
+    the old folder or the new one, whole. OSError: one line (StoreError), nothing left."""
+    tmp = _sibling(target, "tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
+        result = fill(tmp)
         old = None
-        if trial_dir.exists():
-            old = trial_dir.parent / f".old-{trial_dir.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-            os.replace(trial_dir, old)
-        os.replace(tmp, trial_dir)
+        if target.exists():
+            old = _sibling(target, "old")
+            os.replace(target, old)
+        os.replace(tmp, target)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+        return result
     except OSError as exc:
+        raise store_error(exc, what) from None
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise store_error(exc, f"the trial {trial_dir.name}") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return trial_dir
 
 
 def clean_temporaries(study_dir: Path) -> int:

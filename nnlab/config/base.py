@@ -25,6 +25,33 @@ def _takes_numbers(annotation) -> bool:
     return False
 
 
+_MODELS: list[type[BaseModel]] = []
+
+
+def json_schema(model: type[BaseModel]) -> dict:
+    """The JSON Schema of ``model``, with each field's description taken from the comment
+    beside its default (``lr: float = 0.01  # why``), so `nnlab schema` and editors show
+    the reason the code gives. Done here, not at import: rebuilding every model costs
+    every command tens of milliseconds."""
+    for cls in _MODELS:
+        changed = False
+        for klass in [c for c in cls.__mro__ if c in _MODELS]:  # inherited fields keep their base's comment
+            try:
+                source = inspect.getsource(klass)
+            except (OSError, TypeError):
+                continue
+            for match in re.finditer(r"^    (\w+): [^\n#]*#\s*(.+)$", source, re.M):
+                name, comment = match.groups()
+                field = cls.model_fields.get(name)
+                if field is not None and not field.description:
+                    field.description = comment.strip()
+                    changed = True
+        if changed:
+            cls.model_rebuild(force=True)
+    model.model_rebuild(force=True)
+    return model.model_json_schema()
+
+
 class Strict(BaseModel):
     """Unknown keys fail with the nearest valid name; nothing is silently ignored.
 
@@ -35,22 +62,8 @@ class Strict(BaseModel):
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs) -> None:
-        """The comment beside each default (``lr: float = 0.01  # why``) becomes the field's
-        description, so `nnlab schema` and editors show the same reason the code does."""
         super().__pydantic_init_subclass__(**kwargs)
-        try:
-            source = inspect.getsource(cls)
-        except (OSError, TypeError):
-            return
-        changed = False
-        for match in re.finditer(r"^    (\w+): [^\n#]*#\s*(.+)$", source, re.M):
-            name, comment = match.groups()
-            field = cls.model_fields.get(name)
-            if field is not None and not field.description:
-                field.description = comment.strip()
-                changed = True
-        if changed:
-            cls.model_rebuild(force=True)
+        _MODELS.append(cls)  # in definition order: a model is defined after the models it holds
 
     @field_validator("*", mode="before")
     @classmethod
