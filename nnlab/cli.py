@@ -342,6 +342,8 @@ def data_list(root: Optional[Path] = typer.Option(None, "--root", help="Extra fo
             where = "generated from data.seed, no files"
         elif name == "csv":
             where = "your own table: data: {name: csv, path: FILE, target: COLUMN}"
+        elif name == "npz":
+            where = "your own arrays: data: {name: npz, path: FILE} with x_train, y_train[, x_test, y_test]"
         else:
             folder = find_idx(name, _root(root))
             searched = ", ".join(str(d / name) for d in data_dirs(_root(root)))

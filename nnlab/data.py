@@ -32,6 +32,7 @@ DATASET_KINDS = {
     "blobs": "classification",
     "regression": "regression",
     "csv": "table",  # classification or regression, from data.task (resolved from the file)
+    "npz": "arrays",  # classification or regression, from data.task (resolved from the file)
 }
 
 IMAGE_SIDE = (28, 28)   # MNIST and Fashion-MNIST images, stored row by row
@@ -74,10 +75,16 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     n_classes: int | None
+    image_shape: tuple[int, int, int] | None = None   # (channels, height, width) of image sets; x stays flat
 
     @property
     def input_dim(self) -> int:
         return self.x_train.shape[1]
+
+    def input_shape(self, images: bool) -> int | tuple[int, int, int]:
+        """What the model's first layer receives: (C, H, W) for a model that starts on images,
+        else the number of features."""
+        return self.image_shape if images and self.image_shape is not None else self.input_dim
 
     def splits(self):
         """(name, x, y) for each non-empty split, in metrics.csv order."""
@@ -297,8 +304,14 @@ def stratified_split(y: np.ndarray, n_val: int, rng: np.random.Generator, strati
 
 def load_dataset(cfg, split_rng: np.random.Generator, download: bool = True) -> Dataset:
     """Load, split (validation from the full train set), take ``subset``, normalise."""
-    kind = cfg.task if cfg.name == "csv" else DATASET_KINDS[cfg.name]
-    if cfg.name == "csv":
+    kind = cfg.task if cfg.name in ("csv", "npz") else DATASET_KINDS[cfg.name]
+    image_shape = None
+    if cfg.name == "npz":
+        from .arrays import inspect_arrays, load_arrays
+
+        x_train, y_train, x_test, y_test, images = load_arrays(cfg)
+        image_shape = inspect_arrays(Path(cfg.path), cfg.task).image_shape
+    elif cfg.name == "csv":
         from .tables import load_table
 
         x_train, y_train, x_test, y_test = load_table(cfg)
@@ -328,10 +341,12 @@ def load_dataset(cfg, split_rng: np.random.Generator, download: bool = True) -> 
     if cfg.resize is not None:
         x_train, x_val, x_test = (resize_images(x, IMAGE_SIDE, tuple(cfg.resize)) for x in (x_train, x_val, x_test))
     x_train, x_val, x_test = normalize(cfg.normalize, x_train, x_val, x_test, images)
+    if cfg.name in ("mnist", "fashion_mnist"):
+        image_shape = (1, *(tuple(cfg.resize) if cfg.resize else IMAGE_SIDE))
     if cfg.target == "input":  # an autoencoder: reconstruct the normalised input
-        return Dataset(cfg.name, "regression", x_train, x_train, x_val, x_val, x_test, x_test, None)
+        return Dataset(cfg.name, "regression", x_train, x_train, x_val, x_val, x_test, x_test, None, image_shape)
     n_classes = int(max(y_train.max(), y_test.max()) + 1) if kind == "classification" else None
-    return Dataset(cfg.name, kind, x_train, y_train, x_val, y_val, x_test, y_test, n_classes)
+    return Dataset(cfg.name, kind, x_train, y_train, x_val, y_val, x_test, y_test, n_classes, image_shape)
 
 
 def normalize(mode: str, x_train, x_val, x_test, images: bool):

@@ -7,12 +7,11 @@ import numpy as np
 
 from .prepare import TrialSetup
 
-EVAL_CHUNK = 8192  # rows per evaluation forward pass: bounded memory, few Python iterations
-
 
 def predict(setup: TrialSetup, x: np.ndarray) -> np.ndarray:
     """Model outputs in evaluation mode (after the output activation)."""
-    return np.concatenate([setup.model.forward(x[i:i + EVAL_CHUNK])[0] for i in range(0, len(x), EVAL_CHUNK)])
+    chunk = setup.model.eval_chunk  # rows per forward pass: bounded memory, few Python iterations
+    return np.concatenate([setup.model.forward(x[i:i + chunk])[0] for i in range(0, len(x), chunk)])
 
 
 def predicted_class(out: np.ndarray, reads: str) -> np.ndarray:
@@ -30,15 +29,16 @@ def evaluate(setup: TrialSetup, split: str) -> dict[str, float]:
     objective = setup.objective
     classification_mae = setup.data.kind == "classification" and "mae" in setup.exp.train.extra_metrics
     total, metric, abs_error = 0.0, 0.0, 0.0
-    for i in range(0, len(x), EVAL_CHUNK):
-        out, _ = objective.outputs(setup.model, x[i:i + EVAL_CHUNK])
-        target = t[i:i + EVAL_CHUNK]
+    chunk = setup.model.eval_chunk
+    for i in range(0, len(x), chunk):
+        out, _ = objective.outputs(setup.model, x[i:i + chunk])
+        target = t[i:i + chunk]
         loss, _ = objective.eval_loss.forward(out, target)
         total += loss * len(out)
         if setup.data.kind == "regression":  # MAE of what the model outputs (after a fused activation)
             metric += float(np.sum(np.abs(_after_output(setup, out) - target), dtype=np.float64)) / out.shape[1]
         else:
-            metric += float(np.sum(predicted_class(out, objective.reads) == setup.labels[split][i:i + EVAL_CHUNK]))
+            metric += float(np.sum(predicted_class(out, objective.reads) == setup.labels[split][i:i + chunk]))
         if classification_mae:
             abs_error += _classification_abs_error(setup, split, i, out)
     n = len(x)

@@ -89,13 +89,12 @@ def train_step(setup: TrialSetup, xb: np.ndarray, tb: np.ndarray, step: int,
     loss, cache = objective.loss.forward(out, tb)
     model.backward(objective.loss.backward(cache), caches)
     params, grads = model.trainable()
-    l2 = setup.exp.regularization.l2
-    if l2:
+    if setup.l2:
         loss += l2_penalty(setup)
-        for i in setup.dense_indices:
+        for i, strength in setup.l2.items():
             key = f"{i}.W"
             if key in grads:
-                grads[key] += grads[key].dtype.type(l2) * params[key]
+                grads[key] += grads[key].dtype.type(strength) * params[key]
     # ||g||² per parameter, frozen layers included (their statistics still say something);
     # the global norm is over what the optimizer updates.
     squares = {key: float(np.vdot(g, g)) for key, g in model.grads.items()}
@@ -111,16 +110,21 @@ def train_step(setup: TrialSetup, xb: np.ndarray, tb: np.ndarray, step: int,
 
 
 def l2_penalty(setup: TrialSetup) -> float:
-    """regularization.l2 / 2 * sum of squared dense weights (biases excluded), as the
-    textbook cost J = data loss + lambda/2 ||W||^2; its gradient lambda W is added in train_step."""
-    weights = [setup.model.layers[i].params["W"] for i in setup.dense_indices]
-    return 0.5 * setup.exp.regularization.l2 * sum(float(np.vdot(w, w)) for w in weights)
+    """sum over weight layers of l2_i / 2 * ||W_i||^2 (biases excluded), as the textbook cost
+    J = data loss + lambda/2 ||W||^2; l2_i is the layer's own ``l2`` or regularization.l2.
+    Its gradient l2_i * W_i is added in train_step. Layers sharing a strength are summed
+    first, so one global strength computes l2/2 * (sum of squares) exactly as before."""
+    by_strength: dict[float, float] = {}
+    for i, strength in setup.l2.items():
+        w = setup.model.layers[i].params["W"]
+        by_strength[strength] = by_strength.get(strength, 0) + float(np.vdot(w, w))
+    return sum(0.5 * strength * total for strength, total in by_strength.items())
 
 
 def _epoch_row(setup: TrialSetup, epoch: int, step: int, lr: float, grad_norm: float | None,
                callbacks: list[Callback]) -> dict:
     row: dict = {"epoch": epoch, "step": step, **evaluate_all(setup), "lr": lr, "grad_norm": grad_norm}
-    if setup.exp.regularization.l2:  # the reported training loss is the cost being minimised
+    if setup.l2:  # the reported training loss is the cost being minimised
         row["train_loss"] += l2_penalty(setup)
     for callback in callbacks:
         row.update(callback.epoch_columns(epoch))

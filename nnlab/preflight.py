@@ -45,6 +45,11 @@ def _data_shape(exp: Experiment) -> tuple[int, int, int, int]:
     if data.name in IDX_SHAPES:
         n_train, n_test, features, classes = IDX_SHAPES[data.name]
         return n_train, n_test, (data.resize[0] * data.resize[1] if data.resize else features), classes
+    if data.name == "npz":
+        from .arrays import inspect_arrays
+
+        info = inspect_arrays(Path(data.path), data.task)
+        return info.rows, info.test_rows, info.features, info.outputs
     if data.name == "csv":  # rows estimated from the file size, at least 4 characters a cell
         columns = len(data.features or []) + len(data.target)
         rows = max(4, os.path.getsize(data.path) // (4 * max(columns, 1)))

@@ -15,7 +15,8 @@ from .config import Experiment
 from .data import Dataset, load_dataset
 from .diagnose import Context
 from .errors import ConfigError
-from .nn.build import build_model, layer_specs, output_activation
+from .nn.build import build_model, layer_specs, output_activation, uses_images
+from .nn.conv import Conv2d
 from .nn.layers import Dense
 from .nn.losses import Objective
 from .nn.model import Sequential
@@ -59,7 +60,8 @@ class TrialSetup:
     labels: dict[str, np.ndarray]                      # split -> raw labels (classification accuracy)
     probe: np.ndarray
     probe_targets: np.ndarray
-    dense_indices: list[int] = field(default_factory=list)
+    weight_indices: list[int] = field(default_factory=list)   # dense and conv layers: those with a weight W
+    l2: dict[int, float] = field(default_factory=dict)        # weight layer -> its L2 strength, where not 0
 
     @property
     def metric(self) -> str:
@@ -81,7 +83,7 @@ class TrialSetup:
             ctx.target_var = float(np.mean(np.var(data.y_train, axis=0)))
         for i, layer in enumerate(self.model.layers):
             ctx.layers[i] = describe_layer(self.model, i)
-            if isinstance(layer, Dense):
+            if isinstance(layer, (Dense, Conv2d)):
                 ctx.layer_units[i] = layer.units
                 ctx.layer_sizes[i] = layer.params["W"].size
         return ctx
@@ -105,14 +107,16 @@ def prepare(exp: Experiment, dataset: Dataset | None = None, download: bool = Tr
     data = dataset if dataset is not None else load_dataset(exp.data, streams["split"], download)
     outputs = n_outputs(data.kind, data.n_classes, exp.loss.name, data.y_train, exp.model.outputs)
     specs = layer_specs(exp.model, outputs)
-    model = build_model(specs, data.input_dim)
+    images = uses_images(specs)
+    model = build_model(specs, data.input_shape(images), explicit=exp.model.layers is not None)
     model.initialize(streams["init"], dtype)
     objective = Objective(exp.loss.name, output_activation(specs), exp.loss.reduction)
     optimizer_kwargs = exp.optimizer.model_dump()
     optimizer = make_optimizer(optimizer_kwargs.pop("name"), **optimizer_kwargs)
     schedule_kwargs = exp.schedule.model_dump() if exp.schedule is not None else {"name": None}
     schedule = make_schedule(optimizer, **schedule_kwargs)
-    splits = {split: (x.astype(dtype), _targets(y, data.kind, exp.loss.name, outputs, dtype))
+    # a model that starts on images gets (N, C, H, W) views of the flat rows; targets stay flat
+    splits = {split: (_shaped(x.astype(dtype), data, images), _targets(y, data.kind, exp.loss.name, outputs, dtype))
               for split, x, y in data.splits()}
     labels = {split: y for split, _, y in data.splits()}
     for what, metric in (("train.stop_when.metric", exp.train.stop_when and exp.train.stop_when.metric),
@@ -124,4 +128,17 @@ def prepare(exp: Experiment, dataset: Dataset | None = None, download: bool = Tr
     return TrialSetup(exp=exp, streams=streams, data=data, model=model, objective=objective, optimizer=optimizer,
                       schedule=schedule, splits=splits, labels=labels,
                       probe=splits["train"][0][probe], probe_targets=splits["train"][1][probe],
-                      dense_indices=[i for i, layer in enumerate(model.layers) if isinstance(layer, Dense)])
+                      weight_indices=[i for i, layer in enumerate(model.layers) if isinstance(layer, (Dense, Conv2d))],
+                      l2=l2_strengths(specs, exp.regularization.l2))
+
+
+def l2_strengths(specs: list[dict], default: float) -> dict[int, float]:
+    """Layer index -> L2 strength for each dense or conv layer whose strength is not 0
+    (a layer's own ``l2``, else regularization.l2); specs and built layers share indices."""
+    strengths = {i: spec.get("l2") if spec.get("l2") is not None else default
+                 for i, spec in enumerate(specs) if spec["type"] in ("dense", "conv2d")}
+    return {i: float(v) for i, v in strengths.items() if v}
+
+
+def _shaped(x: np.ndarray, data: Dataset, images: bool) -> np.ndarray:
+    return x.reshape(len(x), *data.image_shape) if images and data.image_shape is not None else x

@@ -50,7 +50,7 @@ def run_trial(exp: Experiment, setup: TrialSetup | None = None, callbacks: list[
             setup = setup or _prepare(exp)
             if doctor_events is None:
                 doctor_events = check(setup)
-            stats = UnitStats(setup.model, setup.probe, setup.dense_indices) if exp.train.unit_stats else None
+            stats = UnitStats(setup.model, setup.probe, setup.weight_indices) if exp.train.unit_stats else None
             result = fit(setup, ([stats] if stats else []) + list(callbacks))
             records = result.records
             records.after_first_step = stats.after_first_step if stats else {}

@@ -1,11 +1,12 @@
 """Unit statistics for diagnosis, measured on a fixed probe subset of the training data.
 
 Column names follow metrics.csv: ``<stat>/<layer>`` with ``<layer>`` the index in the built
-model (the same index as in the weight files). Dense layers get ``weight_norm``,
-``distinct`` (units whose incoming weights and bias differ) and, from training (:class:`UnitStats`),
-``grad_norm`` and ``update_ratio``; activation layers get ``act_std`` and, where the notion
-applies, ``dead_frac`` (ReLU units never active on the probe) or ``sat_frac`` (sigmoid, tanh:
-share of activations pinned near the limits).
+model (the same index as in the weight files). Dense and conv layers get ``weight_norm``,
+``distinct`` (units, or a conv layer's filters, whose incoming weights and bias differ) and,
+from training (:class:`UnitStats`), ``grad_norm`` and ``update_ratio``; activation layers
+get ``act_std`` and, where the notion applies, ``dead_frac`` (ReLU units never active on the
+probe; after a conv, channels never active at any position of any probe image) or
+``sat_frac`` (sigmoid, tanh: share of activations pinned near the limits).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import math
 import numpy as np
 
 from .callbacks import Callback
+from .nn.conv import Conv2d
 from .nn.layers import Dense
 from .nn.model import Sequential
 
@@ -33,7 +35,10 @@ def probe_indices(n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def distinct_units(w: np.ndarray, b: np.ndarray) -> int:
-    """How many different units a dense layer has: columns of [W; b] compared to ~1e-9."""
+    """How many different units a dense layer has: columns of [W; b] compared to ~1e-9
+    (a conv layer's W (F, C, kh, kw) counts its F filters)."""
+    if w.ndim == 4:
+        w = w.reshape(len(w), -1).T
     units = np.vstack([w, b[None, :]]).T.astype(np.float64)
     scale = np.max(np.abs(units)) or 1.0
     return int(len(np.unique(np.round(units / scale, DISTINCT_DIGITS), axis=0)))
@@ -46,14 +51,15 @@ def probe_stats(model: Sequential, x_probe: np.ndarray) -> dict[str, float]:
     for i, layer in enumerate(model.layers):
         x_in = x
         x, _ = layer.forward(x)
-        if isinstance(layer, Dense):
+        if isinstance(layer, (Dense, Conv2d)):
             stats[f"weight_norm/{i}"] = float(np.linalg.norm(layer.params["W"]))
             bias = layer.params.get("b", np.zeros(layer.units, layer.params["W"].dtype))
             stats[f"distinct/{i}"] = distinct_units(layer.params["W"], bias)
         elif layer.name in ("relu", "sigmoid", "tanh", "elu", "leaky_relu", "linear") and i < len(model.layers) - 1:
             stats[f"act_std/{i}"] = float(np.std(x, dtype=np.float64))
-            if layer.name == "relu":
-                stats[f"dead_frac/{i}"] = float(np.mean(np.all(x_in <= 0, axis=0)))
+            if layer.name == "relu":  # a unit, or a channel at every position, never positive
+                axes = (0, 2, 3) if x_in.ndim == 4 else 0
+                stats[f"dead_frac/{i}"] = float(np.mean(np.all(x_in <= 0, axis=axes)))
             if layer.name in SAT_LIMITS:
                 lo, hi = SAT_LIMITS[layer.name]
                 stats[f"sat_frac/{i}"] = float(np.mean((x < lo) | (x > hi)))
@@ -61,13 +67,19 @@ def probe_stats(model: Sequential, x_probe: np.ndarray) -> dict[str, float]:
 
 
 def describe_layer(model: Sequential, index: int) -> str:
-    """'layer 1 (relu after dense 0, 256 units)' — how messages name a layer."""
+    """'layer 1 (relu after dense 0, 256 units)' or 'layer 1 (relu after conv2d 0, 8 channels)'
+    — how messages name a layer."""
     layer = model.layers[index]
     if isinstance(layer, Dense):
         return f"layer {index} (dense {layer.fan_in}->{layer.units})"
-    dense = [j for j in range(index) if isinstance(model.layers[j], Dense)]
-    width = model.layers[dense[-1]].units if dense else "?"
-    return f"layer {index} ({layer.name} after dense {dense[-1] if dense else '?'}, {width} units)"
+    if isinstance(layer, Conv2d):
+        return f"layer {index} (conv2d {layer.in_channels}->{layer.filters} channels)"
+    weighted = [j for j in range(index) if isinstance(model.layers[j], (Dense, Conv2d))]
+    if not weighted:
+        return f"layer {index} ({layer.name})"
+    before = model.layers[weighted[-1]]
+    what = "channels" if isinstance(before, Conv2d) else "units"
+    return f"layer {index} ({layer.name} after {before.name} {weighted[-1]}, {before.units} {what})"
 
 
 class UnitStats(Callback):
@@ -80,8 +92,8 @@ class UnitStats(Callback):
     right after optimizer step 1 (symmetry that a first step does not break never breaks).
     """
 
-    def __init__(self, model: Sequential, probe: np.ndarray, dense_indices: list[int]):
-        self.model, self.probe, self.dense_indices = model, probe, dense_indices
+    def __init__(self, model: Sequential, probe: np.ndarray, weight_indices: list[int]):
+        self.model, self.probe, self.weight_indices = model, probe, weight_indices
         self.after_first_step: dict[str, float] = {}
         self._grad_sq: dict[int, float] = {}
         self._steps = 0
@@ -90,10 +102,10 @@ class UnitStats(Callback):
 
     def on_gradients(self, step: int, squares: dict[str, float]) -> None:
         self._steps += 1
-        for i in self.dense_indices:
+        for i in self.weight_indices:
             self._grad_sq[i] = self._grad_sq.get(i, 0.0) + squares[f"{i}.W"]
         if step == 1 or step % UPDATE_RATIO_EVERY == 0:
-            self._before = {i: self.model.layers[i].params["W"].copy() for i in self.dense_indices}
+            self._before = {i: self.model.layers[i].params["W"].copy() for i in self.weight_indices}
 
     def on_update(self, step: int) -> None:
         if self._before:
@@ -110,7 +122,7 @@ class UnitStats(Callback):
 
     def epoch_columns(self, epoch: int) -> dict:
         row: dict = {}
-        for i in self.dense_indices:
+        for i in self.weight_indices:
             row[f"grad_norm/{i}"] = math.sqrt(self._grad_sq[i] / self._steps) if self._steps else None
             ratios = self._ratios.get(i)
             row[f"update_ratio/{i}"] = float(np.mean(ratios)) if ratios else None

@@ -111,7 +111,7 @@ def test_l2_penalty_gradient_matches_finite_differences():
         return setup.objective.loss.forward(out, t)[0] + l2_penalty(setup)
 
     train_step(setup, x, t, 1, [])
-    for i in setup.dense_indices:
+    for i in setup.weight_indices:
         w = setup.model.layers[i].params["W"]
         assert rel_error(captured[f"{i}.W"], numerical_gradient(cost, w)) < TOL
 

@@ -18,6 +18,20 @@ Modules, by job:
 from __future__ import annotations
 
 from .base import Strict
+from .layer_schema import (
+                           HIDDEN_ACTIVATIONS,
+                           LAYER_TYPES,
+                           ActivationLayer,
+                           ActivationSpec,
+                           BatchNormLayer,
+                           Conv2dLayer,
+                           DenseLayer,
+                           DropoutLayer,
+                           FlattenLayer,
+                           InitSpec,
+                           LayerItem,
+                           PoolLayer,
+)
 from .load import load_config, validate
 from .optim_schema import (
                            OPTIMIZER_CONFIGS,
@@ -39,17 +53,8 @@ from .overrides import apply_overrides, get_path, set_path, split_override, spli
 from .schema import (
                            COMPACT_FIELDS,
                            DISTRIBUTIONS,
-                           HIDDEN_ACTIVATIONS,
-                           LAYER_TYPES,
-                           ActivationLayer,
-                           ActivationSpec,
-                           BatchNormLayer,
                            DataConfig,
-                           DenseLayer,
-                           DropoutLayer,
                            Experiment,
-                           InitSpec,
-                           LayerItem,
                            LossConfig,
                            ModelConfig,
                            RandomSearch,
@@ -67,7 +72,7 @@ __all__ = [
     "apply_overrides", "split_override", "split_top_level", "get_path", "set_path",
     # schema
     "Strict", "Experiment", "DataConfig", "ModelConfig", "DenseLayer", "ActivationLayer", "BatchNormLayer",
-    "DropoutLayer", "LayerItem", "LAYER_TYPES", "COMPACT_FIELDS", "HIDDEN_ACTIVATIONS", "ActivationSpec",
+    "DropoutLayer", "Conv2dLayer", "PoolLayer", "FlattenLayer", "LayerItem", "LAYER_TYPES", "COMPACT_FIELDS", "HIDDEN_ACTIVATIONS", "ActivationSpec",
     "InitSpec", "LossConfig", "EarlyStopping", "TrainConfig", "StopWhen", "Regularization", "DISTRIBUTIONS", "RandomSearch", "SweepConfig",
     # optimizers and schedules
     "SGDConfig", "MomentumConfig", "NesterovConfig", "AdamConfig", "AdamWConfig", "RMSpropConfig",

@@ -18,18 +18,18 @@ MAX_EXAMPLES = 100_000_000
 
 
 class DataConfig(Strict):
-    name: str = "mnist"               # mnist | fashion_mnist | xor | spirals | moons | blobs | regression | csv
+    name: str = "mnist"               # mnist | fashion_mnist | xor | spirals | moons | blobs | regression | csv | npz
     root: str | None = None           # where IDX files live when $NNLAB_DATA is not set
     normalize: Literal["none", "scale", "standard"] = "scale"  # x/255 (min-max for generated sets) keeps inputs in [0, 1]
     validation: Union[int, float] = 0.1  # fraction of train held out (stratified, seeded), or a count
     subset: int | None = Field(None, ge=1)  # first N training examples after the split (overfitting studies)
     test_subset: int | None = Field(None, ge=1)  # first N test examples (a full test pass can dominate short runs)
     target: Union[str, list[str]] = "label"  # label | input (an autoencoder); csv: the target column(s), default the last
-    path: str | None = None           # csv: the file, relative to the config file (or to the working directory on the command line)
+    path: str | None = None           # csv, npz: the file, relative to the config file (or to the working directory on the command line)
     features: list[str] | None = None  # csv: the input columns (None: every column but the target)
-    task: Literal["auto", "classification", "regression"] = "auto"  # csv: auto = classification for one integer or text column with at most 20 values
-    test_fraction: float = Field(0.2, ge=0, lt=1)  # csv: rows held out as the test split (drawn with data.seed)
-    sha256: str | None = None         # csv: filled in from the file; a changed file is a new trial
+    task: Literal["auto", "classification", "regression"] = "auto"  # csv: auto = classification for one integer or text column with at most 20 values; npz: for (N,) integer labels
+    test_fraction: float = Field(0.2, ge=0, lt=1)  # csv, npz without x_test: rows held out as the test split (drawn with data.seed)
+    sha256: str | None = None         # csv, npz: filled in from the file; a changed file is a new trial
     resize: tuple[Annotated[int, Field(ge=1, le=28)], Annotated[int, Field(ge=1, le=28)]] | None = None  # image sets: [h, w], area-averaged (20x20 for Ng's exercise)
     n_samples: int = Field(1000, ge=4, le=MAX_EXAMPLES)  # generated sets: training examples (before the validation split)
     n_test: int = Field(1000, ge=1, le=MAX_EXAMPLES)     # generated sets: test examples
@@ -45,6 +45,8 @@ class DataConfig(Strict):
 
     @model_validator(mode="after")
     def _table(self):
+        if self.name == "npz":
+            return self._arrays()
         if self.name != "csv":
             if self.target not in ("label", "input"):
                 raise ValueError(f"data.target for {self.name} is 'label' or 'input', got {self.target!r}")
@@ -63,6 +65,23 @@ class DataConfig(Strict):
                              f"recorded {self.sha256[:12]}...)")
         self.path, self.sha256, self.task = str(path), info.sha256, info.task  # type: ignore[assignment]
         self.target, self.features = (info.target if self.target != "input" else "input"), info.features
+        return self
+
+    def _arrays(self):
+        if self.path is None:
+            raise ValueError("data.path: name the .npz file, e.g. data: {name: npz, path: digits.npz}")
+        if self.target not in ("label", "input"):
+            raise ValueError(f"data.target for npz is 'label' (y_train) or 'input' (an autoencoder), got {self.target!r}")
+        if self.features is not None:
+            raise ValueError("data.features is for name: csv; an npz file's x_train is every feature")
+        from ..arrays import inspect_arrays
+
+        path = Path(self.path).expanduser().resolve()
+        info = inspect_arrays(path, self.task)
+        if self.sha256 is not None and self.sha256 != info.sha256:
+            raise ValueError(f"data.sha256: {path} changed since this config was written (SHA-256 {info.sha256[:12]}..., "
+                             f"recorded {self.sha256[:12]}...)")
+        self.path, self.sha256, self.task = str(path), info.sha256, info.task  # type: ignore[assignment]
         return self
 
     @model_validator(mode="after")

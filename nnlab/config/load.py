@@ -9,9 +9,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..errors import ConfigError
+from .layer_schema import LAYER_TYPES
 from .optim_schema import OPTIMIZER_CONFIGS, SCHEDULE_CONFIGS
 from .overrides import apply_overrides, split_override
-from .schema import LAYER_TYPES, Experiment
+from .schema import Experiment
 from .yaml_io import read_yaml
 
 

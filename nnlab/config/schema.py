@@ -8,114 +8,23 @@ import json
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ..data import DATASET_KINDS
-from ..nn.activations import ACTIVATIONS
-from ..nn.init import INITIALIZERS
 from ..nn.losses import LOSSES
 from .base import Strict
 from .data_schema import DataConfig
+from .layer_schema import MAX_WIDTH, ActivationSpec, DenseLayer, InitSpec, LayerItem, SpecInput, _output
 from .optim_schema import AdamConfig, OptimizerConfig, ScheduleConfig
-from .specs import ACTIVATION_SKIP, INIT_SKIP, canonical, check_activation, check_initializer, require_choice
+from .specs import require_choice
 from .train_schema import Regularization, TrainConfig
-
-# Sane limits, far above any study this machine can run; the memory estimate before training
-# (preflight.py) catches what fits these but not the machine.
-MAX_EXAMPLES = 100_000_000
-MAX_WIDTH = 100_000_000
-
-HIDDEN_ACTIVATIONS = {k: v for k, v in ACTIVATIONS.items() if k != "softmax"}
-
-
-def _activation(value):
-    return canonical(value, HIDDEN_ACTIVATIONS, "activation", ACTIVATION_SKIP, check_activation)
-
-
-def _output(value):
-    return None if value is None else canonical(value, ACTIVATIONS, "output activation", ACTIVATION_SKIP, check_activation)
-
-
-def _init(value):
-    return canonical(value, INITIALIZERS, "initializer", INIT_SKIP, check_initializer)
-
-
-# What a YAML file may hold where a spec goes: 'leaky_relu(0.1)' or {name: leaky_relu, alpha: 0.1}
-# (json_schema_input_type makes `nnlab schema` describe the input, not the canonical string).
-SpecInput = Union[str, dict[str, Any]]
-ActivationSpec = Annotated[str, BeforeValidator(_activation, json_schema_input_type=SpecInput)]
-InitSpec = Annotated[str, BeforeValidator(_init, json_schema_input_type=SpecInput)]
-
 
 # ---------------------------------------------------------------- data
 
 # ---------------------------------------------------------------- model
 
-class DenseLayer(Strict):
-    type: Literal["dense"] = "dense"
-    units: int = Field(ge=1, le=MAX_WIDTH)
-    init: InitSpec | None = None       # None: the model's init
-    bias_init: InitSpec | None = None  # None: the model's bias_init
-    bias: bool = True                  # false: y = x W, no bias (as torch.nn.Linear(bias=False))
-    trainable: bool = True             # false: the optimizer leaves this layer's weights as initialised
-
-
-class ActivationLayer(Strict):
-    type: Literal["activation"] = "activation"
-    activation: str
-
-    @field_validator("activation", mode="before")
-    @classmethod
-    def _act(cls, value):
-        return canonical(value, ACTIVATIONS, "activation", ACTIVATION_SKIP, check_activation)
-
-
-class BatchNormLayer(Strict):
-    type: Literal["batchnorm"] = "batchnorm"
-    momentum: float = Field(0.1, gt=0, le=1)  # PyTorch's default
-    eps: float = Field(1e-5, gt=0)            # PyTorch's default
-
-
-class DropoutLayer(Strict):
-    type: Literal["dropout"] = "dropout"
-    p: float = Field(ge=0, lt=1)       # share of units dropped in training
-    inverted: bool = True              # false: the pre-2014 form, unscaled in training and scaled by 1-p at evaluation
-
-
-LAYER_TYPES = ("dense", "activation", "batchnorm", "dropout")
-
-
-def _layer_item(item):
-    """Shorthands: ``relu``, ``batchnorm``, ``{dense: 128, init: ...}``, ``{dropout: 0.2}``,
-    ``{activation: relu}``, ``{batchnorm: {momentum: 0.1}}``; or the canonical ``{type: ...}``."""
-    if isinstance(item, str):
-        return {"type": "batchnorm"} if item == "batchnorm" else {"type": "activation", "activation": item}
-    if isinstance(item, dict) and "type" not in item:
-        kinds = [k for k in item if k in LAYER_TYPES]
-        if len(kinds) != 1:
-            raise ValueError(f"a layer needs exactly one of {', '.join(LAYER_TYPES)} "
-                             f"(e.g. {{dense: 128}}), got keys {', '.join(map(str, item)) or 'none'}")
-        kind = kinds[0]
-        rest = {k: v for k, v in item.items() if k != kind}
-        value = item[kind]
-        if kind == "dense":
-            return {"type": "dense", "units": value, **rest}
-        if kind == "activation":
-            return {"type": "activation", "activation": value, **rest}
-        if kind == "dropout":
-            return {"type": "dropout", "p": value, **rest}
-        return {"type": "batchnorm", **(value or {}), **rest}
-    return item
-
-
-LayerItem = Annotated[
-    Annotated[Union[Annotated[DenseLayer, Tag("dense")], Annotated[ActivationLayer, Tag("activation")],
-                    Annotated[BatchNormLayer, Tag("batchnorm")], Annotated[DropoutLayer, Tag("dropout")]],
-              Discriminator(lambda v: v.get("type") if isinstance(v, dict) else getattr(v, "type", None))],
-    BeforeValidator(_layer_item, json_schema_input_type=Union[str, dict[str, Any]]),
-]
-
-COMPACT_FIELDS = ("hidden", "activation", "output", "batchnorm", "dropout", "bias")
+CONV_FIELDS = ("conv", "kernel", "pool", "pool_type")
+COMPACT_FIELDS = ("hidden", "activation", "output", "batchnorm", "dropout", "bias", "conv", "kernel", "pool", "pool_type")
 
 
 class ModelConfig(Strict):
@@ -129,6 +38,10 @@ class ModelConfig(Strict):
     layers: list[LayerItem] | None = None   # explicit Keras-like list instead of the compact form
     bias: bool = True                       # false: dense layers without bias (compact form)
     outputs: int | None = Field(None, ge=1, le=1)  # None: what the task needs; 1: a binary task's single output unit
+    conv: list[Annotated[int, Field(ge=1, le=100_000)]] = []  # conv blocks' filters (image sets), before the hidden dense layers: [8, 16]
+    kernel: int = Field(3, ge=1, le=1000)   # the conv blocks' square kernel, 'same' padding, stride 1
+    pool: int = Field(2, ge=0, le=1000)     # each conv block ends with a pool x pool pooling; 0: none
+    pool_type: Literal["max", "avg"] = "max"  # maxpool2d or avgpool2d at the end of each conv block
 
     @model_validator(mode="after")
     def _one_form(self):
@@ -138,6 +51,10 @@ class ModelConfig(Strict):
                 raise ValueError(f"give either model.layers or the compact form ({', '.join(clash)}), not both")
             if not any(isinstance(layer, DenseLayer) for layer in self.layers):
                 raise ValueError("model.layers needs at least one dense layer")
+        elif not self.conv:
+            idle = [f for f in CONV_FIELDS[1:] if f in self.model_fields_set]
+            if idle:
+                raise ValueError(f"model.{idle[0]} shapes the conv blocks: give model.conv too (e.g. conv: [8, 16])")
         return self
 
 
@@ -217,6 +134,9 @@ LossInput = Annotated[LossConfig, BeforeValidator(lambda v: {"name": v} if isins
                                                   json_schema_input_type=Union[str, LossConfig])]
 
 
+IMAGE_SETS = ("mnist", "fashion_mnist", "npz")
+
+
 class Experiment(Strict):
     name: str = "experiment"            # the study's folder under results/
     description: str = ""               # free text, kept in config.yaml
@@ -258,6 +178,7 @@ class Experiment(Strict):
                                  "needs one unit per class)")
             if kind == "classification" and self.data.name not in ("xor", "moons") and (self.data.classes or 3) != 2:
                 raise ValueError("model.outputs: 1 is for binary tasks (two classes, e.g. xor or moons)")
+        self._check_shapes()
         rule = self.train.stop_when
         if rule is not None:
             if rule.metric.endswith("_mae") and kind == "classification" and "mae" not in self.train.extra_metrics:
@@ -276,12 +197,32 @@ class Experiment(Strict):
                 raise ValueError(f"train.early_stopping.monitor: '{stop.monitor}' is for regression sets (or add train.extra_metrics: [mae])")
         return self
 
+    def _check_shapes(self) -> None:
+        """Image layers need image data, and every layer must take what the one before hands on."""
+        from ..errors import ConfigError
+        from ..nn.build import layer_specs, shapes, uses_images
+
+        try:
+            specs = layer_specs(self.model, None)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        if not uses_images(specs):
+            return
+        if self.data.name not in IMAGE_SETS:
+            raise ValueError(f"model: conv2d and pooling layers need images (data.name: {', '.join(IMAGE_SETS)}), "
+                             f"not '{self.data.name}'")
+        if self.data.name in ("mnist", "fashion_mnist"):
+            try:
+                shapes(specs, (1, *(self.data.resize or (28, 28))), explicit=self.model.layers is not None)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+
     def task_kind(self) -> str:
         """'classification' or 'regression' (an autoencoder's targets are its inputs: regression;
         a CSV table's task was resolved from its target column)."""
         if self.data.target == "input":
             return "regression"
-        return self.data.task if self.data.name == "csv" else DATASET_KINDS[self.data.name]
+        return self.data.task if self.data.name in ("csv", "npz") else DATASET_KINDS[self.data.name]
 
     def resolved(self) -> dict:
         """Plain data with every default filled, as written to config.yaml (loadable again)."""
@@ -291,6 +232,9 @@ class Experiment(Strict):
                 data["model"].pop(key)
         else:
             data["model"].pop("layers")
+            if not self.model.conv:  # an MLP: the conv blocks' keys would be idle (and are refused as such)
+                for key in CONV_FIELDS:
+                    data["model"].pop(key)
         return data
 
     def config_hash(self) -> str:
@@ -309,14 +253,15 @@ LATER_KEYS = [(("model", "bias"), True), (("model", "outputs"), None), (("regula
               (("train", "stop_when"), None), (("train", "extra_metrics"), []), (("data", "test_subset"), None),
               (("data", "resize"), None), (("data", "target"), "label"), (("data", "path"), None),
               (("data", "features"), None), (("data", "task"), "auto"), (("data", "test_fraction"), 0.2),
-              (("data", "sha256"), None)]
-LATER_LAYER_KEYS = {"dense": {"bias": True, "trainable": True}, "dropout": {"inverted": True}}
+              (("data", "sha256"), None), (("model", "conv"), []), (("model", "kernel"), 3), (("model", "pool"), 2),
+              (("model", "pool_type"), "max")]
+LATER_LAYER_KEYS = {"dense": {"bias": True, "trainable": True, "l2": None}, "dropout": {"inverted": True}}
 
 
 def _drop_later_defaults(payload: dict) -> None:
     data = payload.get("data") or {}
-    if data.get("name") == "csv":
-        data.pop("path", None)  # a table is identified by its content (sha256), wherever it lies
+    if data.get("name") in ("csv", "npz"):
+        data.pop("path", None)  # a file is identified by its content (sha256), wherever it lies
     for path, default in LATER_KEYS:
         node = payload
         for part in path[:-1]:

@@ -25,10 +25,11 @@ def require_choice(value, choices, what: str) -> None:
 
 
 def parameters(func: Callable, skip: int) -> dict[str, object]:
-    """Keyword parameters of ``func`` after the first ``skip`` positional ones, with defaults."""
+    """Parameters of ``func`` after the first ``skip`` positional ones, with defaults.
+
+    Keyword-only parameters are the code's, not the user's (an initializer's ``shape``)."""
     sig = inspect.signature(func)
-    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    names = [p for p in sig.parameters.values() if p.kind in named][skip:]
+    names = [p for p in sig.parameters.values() if p.kind == inspect.Parameter.POSITIONAL_OR_KEYWORD][skip:]
     return {p.name: (None if p.default is inspect.Parameter.empty else p.default) for p in names}
 
 

@@ -12,7 +12,12 @@ from .layers import Layer
 
 
 class Sequential:
-    """Layers in order; ``forward`` keeps each layer's cache for ``backward``."""
+    """Layers in order; ``forward`` keeps each layer's cache for ``backward``.
+
+    ``eval_chunk``: rows per evaluation forward pass (smaller for CNNs, whose im2col rows
+    are large; see build.py)."""
+
+    eval_chunk = 8192
 
     def __init__(self, layers: list[Layer]):
         self.layers = layers
