@@ -45,6 +45,9 @@ class ArraysInfo:
 
 def _read(path: Path) -> tuple[str, dict[str, np.ndarray]]:
     raw = read_user_file(path, DataError, "data file", MAX_NPZ_BYTES)
+    if not raw.startswith(b"PK"):  # an .npz is a zip archive; anything else np.load would try to unpickle
+        kind = "an .npy file holds one array" if raw.startswith(b"\x93NUMPY") else "not a zip archive"
+        raise DataError(f"{path}: not a readable .npz file ({kind}); save with np.savez(path, x_train=..., y_train=...)")
     try:
         with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files if k in REQUIRED + OPTIONAL}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .config import Experiment
 from .errors import ConfigError
-from .nn.build import layer_specs
+from .nn.build import EVAL_FLOATS, layer_specs, shapes, uses_images
 
 # Sizes of the file-based sets: (training examples, test examples, input features, classes).
 IDX_SHAPES = {"mnist": (60_000, 10_000, 784, 10), "fashion_mnist": (60_000, 10_000, 784, 10)}
@@ -66,17 +66,21 @@ def estimate(exp: Experiment) -> dict[str, tuple[int, str]]:
     outputs = features if exp.data.target == "input" else 1 if exp.data.name == "regression" or binary_single else classes
     item = 4 if exp.train.dtype == "float32" else 8
     specs = layer_specs(exp.model, outputs)
-    params, widths, width = 0, [], features
-    for spec in specs:
-        if spec["type"] == "dense":
-            params += (width + 1) * spec["units"]
-            width = spec["units"]
-        elif spec["type"] == "batchnorm":
-            params += 4 * width
-        widths.append(width)
+    if uses_images(specs):
+        params, widths = _image_model(exp, specs, features)
+    else:
+        params, widths, width = 0, [], features
+        for spec in specs:
+            if spec["type"] == "dense":
+                params += (width + 1) * spec["units"]
+                width = spec["units"]
+            elif spec["type"] == "batchnorm":
+                params += 4 * width
+            widths.append(width)
     model_key = "model.layers" if exp.model.layers is not None else "model.hidden"
     batch = n_train if exp.train.batch_size == "full" else min(exp.train.batch_size, n_train)
-    rows = max(batch, min(EVAL_ROWS, max(n_train, n_test)))
+    eval_rows = max(1, min(EVAL_ROWS, EVAL_FLOATS // max(widths))) if uses_images(specs) else EVAL_ROWS  # build.py's chunk
+    rows = max(batch, min(eval_rows, max(n_train, n_test)))
     state = STATE_ARRAYS.get(exp.optimizer.name, 2)
     return {
         # generated sets pass through about four float64 copies (draw, split, normalise) before
@@ -86,6 +90,37 @@ def estimate(exp: Experiment) -> dict[str, tuple[int, str]]:
         "parameters": (params * item * (2 + state + WEIGHT_COPIES), model_key),
         "activations": (rows * sum(widths) * item * 2, model_key if max(widths) * 100 > rows else "train.batch_size"),
     }
+
+
+def _image_model(exp: Experiment, specs: list[dict], features: int) -> tuple[int, list[int]]:
+    """Parameters and per-example floats per layer of a CNN, a conv layer's im2col rows included."""
+    shape = _image_shape(exp, features)
+    params, widths = 0, []
+    for spec, out in zip(specs, shapes(specs, shape, explicit=exp.model.layers is not None), strict=True):
+        size = out[0] * out[1] * out[2] if isinstance(out, tuple) else out
+        before = shape[0] * shape[1] * shape[2] if isinstance(shape, tuple) else shape
+        if spec["type"] == "conv2d":
+            kh, kw = (spec["kernel"], spec["kernel"]) if isinstance(spec["kernel"], int) else spec["kernel"]
+            params += out[0] * (shape[0] * kh * kw + 1)  # type: ignore[index]
+            size += out[1] * out[2] * shape[0] * kh * kw  # type: ignore[index]
+        elif spec["type"] == "dense":
+            params += (before + 1) * spec["units"]
+        elif spec["type"] == "batchnorm":
+            params += 4 * (shape[0] if isinstance(shape, tuple) else shape)
+        widths.append(size)
+        shape = out
+    return params, widths
+
+
+def _image_shape(exp: Experiment, features: int) -> tuple[int, int, int]:
+    if exp.data.name == "npz":
+        from .arrays import inspect_arrays
+
+        found = inspect_arrays(Path(exp.data.path), exp.data.task).image_shape  # type: ignore[arg-type]
+        if found is not None:
+            return found
+    side = exp.data.resize or (28, 28)
+    return (1, side[0], side[1]) if exp.data.name != "npz" else (1, 1, features)
 
 
 def _size(n: float) -> str:

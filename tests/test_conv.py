@@ -188,3 +188,95 @@ def test_layers_accept_the_channel_last_views_a_conv_hands_on():
         a, _ = layer.forward(out, training=True)
         b, _ = layer.forward(np.ascontiguousarray(out), training=True)
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("batchnorm", ["none", "before", "after"])
+def test_whole_cnn_gradients_through_the_compact_form(batchnorm):
+    """conv -> [BN2d] -> relu -> [BN2d] -> pool, twice, flatten, dense, softmax cross-entropy: every parameter."""
+    from nnlab.config import validate
+    from nnlab.nn.build import build_model, layer_specs
+    from nnlab.nn.losses import SoftmaxCrossEntropy
+
+    exp = validate({"data": {"name": "mnist", "resize": [8, 8]}, "model": {
+        "conv": [3, 2], "hidden": [4], "batchnorm": batchnorm, "init": "glorot_normal", "bias_init": "uniform(0.05, 0.2)"}})
+    specs = layer_specs(exp.model, 3)
+    model = build_model(specs, (1, 8, 8), explicit=False)
+    assert model.layers[0].skip_input_grad
+    model.initialize(np.random.default_rng(0), np.float64)
+    x, y = _x((4, 1, 8, 8), seed=4), np.array([0, 2, 1, 2])
+    loss = SoftmaxCrossEntropy()
+
+    def f():
+        return loss.forward(model.forward(x, training=True, stop=-1)[0], y)[0]
+
+    out, caches = model.forward(x, training=True, stop=-1)
+    model.backward(loss.backward(loss.forward(out, y)[1]), caches)
+    for i, layer in enumerate(model.layers):
+        feeds_bn = i + 1 < len(model.layers) and model.layers[i + 1].name.startswith("batchnorm")
+        for name, param in layer.params.items():
+            numerical = numerical_gradient(f, param)
+            if name == "b" and feeds_bn:  # the batch mean cancels a bias right before batch norm
+                assert np.abs(layer.grads[name]).max() < 1e-10 and np.abs(numerical).max() < 1e-8
+            else:
+                assert rel_error(layer.grads[name], numerical) < TOL, f"{i}.{name}"
+
+
+def test_per_layer_l2_gradient_and_reported_loss():
+    """regularization.l2 for every weight layer, a layer's own l2 overriding it (conv included)."""
+    from nnlab.config import validate
+    from nnlab.data import Dataset
+    from nnlab.fit import l2_penalty, train_step
+    from nnlab.prepare import prepare
+
+    x, y = (_x((12, 36), seed=2) > 0).astype(float), np.arange(12) % 2
+    data = Dataset("mnist", "classification", x, y, x[:0], y[:0], x[:4], y[:4], 2, (1, 6, 6))
+    exp = validate({"data": {"name": "mnist", "validation": 0}, "regularization": {"l2": 0.2}, "train": {"dtype": "float64"},
+                    "model": {"layers": [{"conv2d": 2, "l2": 0.5}, "tanh", "flatten", {"dense": 3, "l2": 0}, "tanh",
+                                         {"dense": 2}]}})
+    setup = prepare(exp, dataset=data)
+    assert setup.l2 == {0: 0.5, 5: 0.2}      # the dense layer with l2: 0 is not penalised
+    xb, tb = setup.splits["train"][0][:6], setup.splits["train"][1][:6]
+    captured = {}
+    setup.optimizer.step = lambda params, grads: captured.update({k: g.copy() for k, g in grads.items()})
+
+    def cost():
+        out, _ = setup.objective.outputs(setup.model, xb)
+        return setup.objective.loss.forward(out, tb)[0] + l2_penalty(setup)
+
+    train_step(setup, xb, tb, 1, [])
+    for i in setup.weight_indices:
+        w = setup.model.layers[i].params["W"]
+        assert rel_error(captured[f"{i}.W"], numerical_gradient(cost, w)) < TOL, i
+    w0, w5 = setup.model.layers[0].params["W"], setup.model.layers[5].params["W"]
+    assert l2_penalty(setup) == pytest.approx(0.25 * np.sum(w0 ** 2) + 0.1 * np.sum(w5 ** 2))
+
+
+def test_dead_channels_are_counted_per_channel_and_named_as_channels():
+    from nnlab.nn.build import build_model
+    from nnlab.stats import describe_layer, probe_stats
+
+    specs = [{"type": "conv2d", "filters": 3, "kernel": 3, "stride": 1, "padding": "same", "init": ("he_normal", {}),
+              "bias_init": ("zeros", {})},
+             {"type": "activation", "activation": ("relu", {})}, {"type": "flatten"},
+             {"type": "dense", "units": 2, "init": ("he_normal", {}), "bias_init": ("zeros", {})}]
+    model = build_model(specs, (1, 5, 5))
+    model.initialize(np.random.default_rng(0), np.float64)
+    np.abs(model.layers[0].params["W"], out=model.layers[0].params["W"])   # positive weights: every channel fires...
+    model.layers[0].params["b"][:] = [-100.0, 0.0, 0.0]   # ...but channel 0, which never can on inputs in [0, 1]
+    stats = probe_stats(model, np.random.default_rng(1).random((20, 1, 5, 5)))
+    assert stats["dead_frac/1"] == pytest.approx(1 / 3)
+    assert stats["distinct/0"] == 3 and stats["weight_norm/0"] > 0
+    assert describe_layer(model, 1) == "layer 1 (relu after conv2d 0, 3 channels)"
+    assert describe_layer(model, 0) == "layer 0 (conv2d 1->3 channels)"
+
+
+def test_cnn_evaluation_runs_in_bounded_chunks():
+    from nnlab.config import validate
+    from nnlab.nn.build import EVAL_FLOATS, build_model, layer_specs
+
+    exp = validate({"data": {"name": "mnist"}, "model": {"conv": [16, 32], "hidden": [8]}})
+    model = build_model(layer_specs(exp.model, 10), (1, 28, 28), explicit=False)
+    # conv 2 gathers 14*14 windows of 16*3*3 values per image: the largest intermediate
+    assert model.eval_chunk == EVAL_FLOATS // (14 * 14 * 16 * 9)
+    mlp = build_model(layer_specs(validate({"data": {"name": "mnist"}}).model, 10), 784)
+    assert mlp.eval_chunk == 8192

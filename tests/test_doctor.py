@@ -21,6 +21,8 @@ def findings(*overrides):
     pytest.param(["model.output=sigmoid"], "sigmoid_output_with_cross_entropy", "error", id="sigmoid-output-with-ce"),
     pytest.param(["data.name=regression", "loss=mse", "model.output=sigmoid"], "bounded_output_for_targets", "warn",
                  id="sigmoid-output-for-unbounded-targets"),
+    pytest.param(["data.target=input", "loss=mse", "data.normalize=standard", "model.output=sigmoid"],
+                 "bounded_output_for_targets", "warn", id="sigmoid-autoencoder-on-standardised-inputs"),
     pytest.param(["model.init=zeros"], "symmetric_init", "error", id="zero-init"),
     pytest.param(["model.init=constant(0.1)"], "symmetric_init", "error", id="constant-init"),
     pytest.param(["model.activation=tanh", "data.normalize=none", "data.name=blobs"], "unscaled_inputs", "warn",
