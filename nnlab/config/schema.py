@@ -52,7 +52,8 @@ class ModelConfig(Strict):
             if not any(isinstance(layer, DenseLayer) for layer in self.layers):
                 raise ValueError("model.layers needs at least one dense layer")
         elif not self.conv:
-            idle = [f for f in CONV_FIELDS[1:] if f in self.model_fields_set]
+            defaults = {f: type(self).model_fields[f].default for f in CONV_FIELDS[1:]}
+            idle = [f for f, default in defaults.items() if getattr(self, f) != default]
             if idle:
                 raise ValueError(f"model.{idle[0]} shapes the conv blocks: give model.conv too (e.g. conv: [8, 16])")
         return self
