@@ -132,7 +132,8 @@ def _epoch_row(setup: TrialSetup, epoch: int, step: int, lr: float, grad_norm: f
 
 
 def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = ()) -> FitResult:
-    """Train for train.epochs, recording every step and epoch."""
+    """Train for train.epochs, recording every step, and a metrics row for epoch 0, every
+    ``train.eval_every``-th epoch and the last one."""
     callbacks = list(callbacks)
     exp, model = setup.exp, setup.model
     records = TrialRecords(config=exp.resolved())
@@ -147,6 +148,7 @@ def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = ()) -> FitResult:
     for callback in callbacks:
         callback.on_epoch_end(row)
     step, divergence, epoch_times, rule_hit = 0, None, [], None
+    norms: list[float] = []
     rule = exp.train.stop_when
     if rule and exp.train.epochs and rule.reached(row[rule.metric]):  # already there before training
         rule_hit = {"metric": rule.metric, "value": row[rule.metric], "epoch": 0}
@@ -154,7 +156,6 @@ def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = ()) -> FitResult:
         epoch_start = time.perf_counter()
         lr = setup.schedule.start_epoch(epoch)
         order = setup.streams["shuffle"].permutation(n) if exp.train.shuffle else np.arange(n)
-        norms = []
         for b in range(per_epoch):
             idx = order[b * batch:(b + 1) * batch]
             loss, grad_norm = train_step(setup, x_train[idx], t_train[idx], step + 1, callbacks)
@@ -170,7 +171,11 @@ def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = ()) -> FitResult:
                 callback.on_step_end(epoch, b + 1, per_epoch, step, loss)
         if divergence:
             break
+        if epoch % exp.train.eval_every and epoch != exp.train.epochs:  # no evaluation row this epoch
+            epoch_times.append(time.perf_counter() - epoch_start)
+            continue
         row = _epoch_row(setup, epoch, step, lr, float(np.mean(norms)), callbacks)
+        norms = []   # grad_norm in a row: the mean over the steps since the row before
         epoch_times.append(time.perf_counter() - epoch_start)
         row["time_s"] = time.perf_counter() - start
         records.metrics.append(row)

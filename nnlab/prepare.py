@@ -73,7 +73,7 @@ class TrialSetup:
         exp, data = self.exp, self.data
         ctx = Context(kind=data.kind, n_classes=data.n_classes, loss=exp.loss.name, loss_reads=self.objective.reads,
                       lr=exp.optimizer.lr, optimizer=exp.optimizer.name, init=exp.model.init, epochs=exp.train.epochs,
-                      inputs_nonnegative=bool(np.min(data.x_train) >= 0))
+                      inputs_nonnegative=bool(np.min(data.x_train) >= 0), eval_every=exp.train.eval_every)
         if data.kind == "classification":
             shares = np.bincount(data.y_train, minlength=data.n_classes) / len(data.y_train)
             nonzero = shares[shares > 0]

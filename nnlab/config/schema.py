@@ -255,7 +255,7 @@ LATER_KEYS = [(("model", "bias"), True), (("model", "outputs"), None), (("regula
               (("data", "resize"), None), (("data", "target"), "label"), (("data", "path"), None),
               (("data", "features"), None), (("data", "task"), "auto"), (("data", "test_fraction"), 0.2),
               (("data", "sha256"), None), (("model", "conv"), []), (("model", "kernel"), 3), (("model", "pool"), 2),
-              (("model", "pool_type"), "max")]
+              (("model", "pool_type"), "max"), (("train", "eval_every"), 1)]
 LATER_LAYER_KEYS = {"dense": {"bias": True, "trainable": True, "l2": None}, "dropout": {"inverted": True}}
 
 

@@ -25,6 +25,7 @@ def diagnose(metrics: list[dict], steps: list[dict], ctx: Context, after_first_s
              diverged: dict | None = None) -> list[dict]:
     """All events for one trial, errors first."""
     after_first_step = after_first_step or {}
+    ctx.row_epochs = [int(r.get("epoch", i)) for i, r in enumerate(metrics)]
     events = (init_loss(metrics, ctx) + divergence(metrics, ctx, diverged) + spikes(steps, metrics, ctx)
               + plateau(metrics, ctx) + overfitting(metrics, ctx) + unit_events(metrics, ctx, after_first_step)
               + gradient_events(metrics, steps, ctx, skip_vanishing=bool(diverged)))

@@ -26,6 +26,12 @@ class Context:
     layer_units: dict[int, int] = field(default_factory=dict)  # dense index -> units
     layer_sizes: dict[int, int] = field(default_factory=dict)  # dense index -> W.size
     inputs_nonnegative: bool = False  # e.g. min-max scaled: a zero-bias unit with all-negative weights never fires
+    eval_every: int = 1               # train.eval_every: metrics rows are epochs 0, k, 2k, ... and the last
+    row_epochs: list[int] = field(default_factory=list)  # the epoch of each metrics row (set by diagnose)
+
+    def at(self, row: int) -> int:
+        """The epoch a metrics row holds (rows and epochs coincide unless train.eval_every > 1)."""
+        return self.row_epochs[row] if row < len(self.row_epochs) else row
 
 
 def event(type_, severity, message, where=None, **evidence) -> dict:

@@ -67,10 +67,10 @@ def divergence(metrics, ctx: Context, diverged: dict | None) -> list[dict]:
     for a, b in zip(above, above[1:], strict=False):
         if b == a + 1:
             events.append(event("divergence", "error",
-                                f"Training loss rose to {losses[b]:.3g} by epoch {b}, over 3x its starting value "
+                                f"Training loss rose to {losses[b]:.3g} by epoch {ctx.at(b)}, over 3x its starting value "
                                 f"{losses[0]:.3g}, two epochs running: the run is diverging without overflowing. "
                                 f"Likely cause: learning rate too high (lr={ctx.lr:g}); try lr/10.",
-                                {"epochs": [a, b]}, loss=float(losses[b]), start=float(losses[0])))
+                                {"epochs": [ctx.at(a), ctx.at(b)]}, loss=float(losses[b]), start=float(losses[0])))
             break
     return events
 
@@ -97,8 +97,9 @@ def spikes(steps, metrics, ctx: Context) -> list[dict]:
         recent = epoch_loss[max(1, e - 5):e]
         if len(recent) and epoch_loss[e] > EPOCH_RISE * np.nanmin(recent) and epoch_loss[e] - np.nanmin(recent) > floor:
             rises.append(e)
+    rises = [ctx.at(e) for e in rises]   # rows -> epochs, for messages and marks
     share = len(spike_steps) / max(len(loss), 1)
-    if share > SPIKY_STEP_SHARE or episodes(rises, 1) >= 2:
+    if share > SPIKY_STEP_SHARE or episodes(rises, ctx.eval_every) >= 2:
         parts = []
         if spike_steps:
             parts.append(f"{len(spike_steps)} spikes in {len(loss)} steps ({100 * share:.1f}%), the largest "
@@ -128,7 +129,9 @@ def spikes(steps, metrics, ctx: Context) -> list[dict]:
 def plateau(metrics, ctx: Context) -> list[dict]:
     losses = column(metrics, "train_loss")
     n = len(losses) - 1
-    window = max(5, math.ceil(0.1 * ctx.epochs))
+    window = max(5, math.ceil(0.1 * ctx.epochs))          # epochs
+    if ctx.eval_every > 1:                                   # ... as metrics rows
+        window = max(2, math.ceil(window / ctx.eval_every))
     if n < window or not np.all(np.isfinite(losses)):
         return []
     best = np.minimum.accumulate(losses)
@@ -143,8 +146,9 @@ def plateau(metrics, ctx: Context) -> list[dict]:
     level = float(losses[end])
     acc_key = "train_acc" if "train_acc" in metrics[-1] else None
     acc = float(metrics[end][acc_key]) if acc_key else None
-    where = {"epochs": [start, end]}
+    where = {"epochs": [ctx.at(start), ctx.at(end)]}
     evidence = {"loss": level, "window": window}
+    end_row, start, end = end, ctx.at(start), ctx.at(end)
     if ctx.kind == "classification" and ctx.h_prior and level > (1 - CHANCE_REL) * ctx.h_prior \
             and acc is not None and abs(acc - ctx.majority_share) < 0.02:
         return [event("plateau", "error",
@@ -161,7 +165,7 @@ def plateau(metrics, ctx: Context) -> list[dict]:
         return [event("plateau", "info", f"Training loss converged at {level:.4g} from epoch {start} "
                       f"({'accuracy ' + format(acc, '.3f') if acc is not None else 'below 1% of its start'}).",
                       where, classification="converged", **evidence)]
-    if end < n:
+    if end_row < n:
         return [event("plateau", "info", f"Training loss stalled at {level:.4g} in epochs {start}-{end}, then "
                       f"improved again.", where, classification="stalled_then_escaped", **evidence)]
     reference = min(losses[0], math.log(ctx.n_classes)) if ctx.n_classes else losses[0]
@@ -170,7 +174,7 @@ def plateau(metrics, ctx: Context) -> list[dict]:
                       f"level (under 10% of where it started).", where, classification="stalled_low", **evidence)]
     return [event("plateau", "warn",
                   f"Training loss stalled at {level:.4g} from epoch {start} to the end (less than 1% better over "
-                  f"{window} epochs) while still far from zero. Likely cause: learning rate too small or too large "
+                  f"{window * ctx.eval_every} epochs) while still far from zero. Likely cause: learning rate too small or too large "
                   f"(lr={ctx.lr:g}), or too little capacity; check the unit events below.",
                   where, classification="stalled", **evidence)]
 
@@ -206,9 +210,9 @@ def overfitting(metrics, ctx: Context) -> list[dict]:
                   f" Validation accuracy fell from {acc_best:.4f} to {acc_last:.4f}.")
     gap = float(val[last] - train[last])
     return [event("overfitting", severity,
-                  f"Overfitting from epoch {e_star}: validation loss bottomed out at {v_min:.4f} and ended {gl:.1f}% "
+                  f"Overfitting from epoch {ctx.at(e_star)}: validation loss bottomed out at {v_min:.4f} and ended {gl:.1f}% "
                   f"higher ({val[last]:.4f}) while training loss kept falling ({train[e_star]:.4f} -> {train[last]:.4f})."
                   f"{detail}{' The rise is small in absolute terms (a small validation set is noisy).' if small else ''}"
                   f" Try early stopping (train.early_stopping), dropout, weight decay or more data.",
-                  {"epoch": e_star}, onset_epoch=e_star, generalization_loss=gl, val_min=v_min,
+                  {"epoch": ctx.at(e_star)}, onset_epoch=ctx.at(e_star), generalization_loss=gl, val_min=v_min,
                   val_last=float(val[last]), train_val_gap=gap, loss_only=loss_only)]

@@ -47,7 +47,7 @@ def unit_events(metrics, ctx: Context, after_first_step: dict) -> list[dict]:
                             f"({100 * final:.0f}%) in {ctx.layers.get(j, f'layer {j}')} never activate on the probe set "
                             f"at the end ({100 * initial:.0f}% at init): dead ReLUs. Likely cause: {cause}. Try a lower "
                             f"learning rate, leaky_relu, or he_normal init.",
-                            {"layer": j, "epoch": len(frac) - 1}, dead_fraction=final, at_init=initial))
+                            {"layer": j, "epoch": ctx.at(len(frac) - 1)}, dead_fraction=final, at_init=initial))
     for j in layer_keys(metrics, "sat_frac"):
         frac = column(metrics, f"sat_frac/{j}")
         worst = int(np.nanargmax(frac))
@@ -57,11 +57,11 @@ def unit_events(metrics, ctx: Context, after_first_step: dict) -> list[dict]:
         severity = "error" if peak >= UNIT_ERROR else "warn"
         events.append(event("saturated_units", severity,
                             f"{100 * peak:.0f}% of the activations in {ctx.layers.get(j, f'layer {j}')} are saturated "
-                            f"(pinned near the output limits on the probe) at epoch {worst} "
+                            f"(pinned near the output limits on the probe) at epoch {ctx.at(worst)} "
                             f"({100 * float(frac[0]):.0f}% at init, {100 * float(frac[-1]):.0f}% at the end); their "
                             f"gradients are ~0. Likely cause: pre-activations too large: weights too big ({ctx.init}) "
                             f"or unscaled inputs; try glorot_uniform, input normalisation, or batch norm.",
-                            {"layer": j, "epoch": worst}, saturated_fraction=peak, at_init=float(frac[0]),
+                            {"layer": j, "epoch": ctx.at(worst)}, saturated_fraction=peak, at_init=float(frac[0]),
                             at_end=float(frac[-1])))
     for i in layer_keys(metrics, "distinct"):
         units = ctx.layer_units.get(i)
@@ -103,9 +103,9 @@ def gradient_events(metrics, steps, ctx: Context, skip_vanishing: bool = False) 
         if peak > RATIO_WARN:
             events.append(event("large_updates", "error" if peak > RATIO_ERROR else "warn",
                                 f"Updates to {ctx.layers.get(i, f'layer {i}')} averaged {peak:.2g} of the weights' norm "
-                                f"in epoch {worst} (healthy is about 1e-3): each step rewrites the layer. Likely cause: "
+                                f"in epoch {ctx.at(worst)} (healthy is about 1e-3): each step rewrites the layer. Likely cause: "
                                 f"learning rate too high (lr={ctx.lr:g}); try lr/10.",
-                                {"layer": i, "epoch": worst}, update_ratio=peak))
+                                {"layer": i, "epoch": ctx.at(worst)}, update_ratio=peak))
     dense = layer_keys(metrics, "grad_norm")
     if len(dense) >= 2 and not skip_vanishing:  # after an overflow the gradients mean nothing
         first, last = dense[0], dense[-1]
@@ -119,11 +119,11 @@ def gradient_events(metrics, steps, ctx: Context, skip_vanishing: bool = False) 
             learning = losses[e] > VANISH_LOSS_SHARE * losses[0]
             if ratio < VANISH_RATIO or (rms < VANISH_RMS and learning):
                 events.append(event("vanishing_gradients", "warn",
-                                    f"Gradients vanish toward the input: in epoch {e} the first layer's gradient norm "
+                                    f"Gradients vanish toward the input: in epoch {ctx.at(e)} the first layer's gradient norm "
                                     f"is {ratio:.2g} x the last layer's (RMS per weight {rms:.2g}), so the early layers "
                                     f"barely learn. Likely cause: saturating activations stacked deep; try relu with "
                                     f"he_normal, batch norm, or fewer layers.",
-                                    {"epoch": e, "layer": first}, ratio_first_to_last=float(ratio), rms_first=float(rms)))
+                                    {"epoch": ctx.at(e), "layer": first}, ratio_first_to_last=float(ratio), rms_first=float(rms)))
                 break
     return events
 
