@@ -236,9 +236,12 @@ def plot_study(study: Path, table, axes: list[str], out: Path) -> list[Path]:
     fig, axes_ = plt.subplots(1, 2, figsize=(13, 4.2))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, config in enumerate(configs):
-        curves = {"train_loss": [], "val_loss": []}
+        curves: dict[str, list] = {"train_loss": [], "val_loss": []}
+        epoch_axis = None
         for trial in table.loc[table["config"] == config, "trial"]:
             metrics = _read_csv(study / trial / "metrics.csv")
+            if "epoch" in metrics and (epoch_axis is None or len(metrics) > len(epoch_axis)):
+                epoch_axis = metrics["epoch"].to_numpy()   # rows are every train.eval_every epochs
             for key in curves:
                 if key in metrics:
                     curves[key].append(metrics[key].to_numpy(dtype=float))
@@ -248,7 +251,7 @@ def plot_study(study: Path, table, axes: list[str], out: Path) -> list[Path]:
                 continue
             length = min(len(r) for r in runs)
             stack = np.vstack([r[:length] for r in runs])
-            epochs = np.arange(length)
+            epochs = epoch_axis[:length] if epoch_axis is not None else np.arange(length)
             ax.plot(epochs, np.nanmean(stack, axis=0), color=colors[k % len(colors)], label=config)
             if len(runs) > 1:
                 ax.fill_between(epochs, np.nanmin(stack, axis=0), np.nanmax(stack, axis=0),

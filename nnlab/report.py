@@ -59,6 +59,45 @@ def _table_html(table) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _answer(study: Path, table, axes: list[str], out: Path) -> tuple[str, list[Path]]:
+    """groups.csv and comparisons.csv, and the page's answer: the comparison sentences and
+    the group table (mean ± 95% interval of the primary metric per configuration)."""
+    from .groups import comparisons, epochs_to_target, group_rows, primary_metric
+    from .tabular import to_csv
+
+    if table.empty:
+        return "", []
+    groups = group_rows(table, axes)
+    groups = group_rows(table, axes, epochs_to_target(study, table, groups, axes))
+    compared = comparisons(table, axes)
+    (out / "groups.csv").write_text(to_csv(groups))
+    (out / "comparisons.csv").write_text(to_csv(compared))
+    found = primary_metric(table)
+    html_parts = ["<h2>Answer</h2>"]
+    if compared:
+        html_parts.append("<ul>" + "".join(f"<li>{html.escape(c['sentence'])}</li>" for c in compared) + "</ul>")
+    else:
+        html_parts.append("<p class=muted>Nothing to compare: one configuration (or no finished trial).</p>")
+    if found:
+        metric = found[0]
+        shown = [c for c in groups[0] if c in [a for a in axes if a != "seed"]]
+        lines = []
+        for g in groups:
+            mean, half = g.get(f"{metric}_mean"), g.get(f"{metric}_ci95")
+            value = "" if mean is None else f"{mean:.4g}" + (f" ± {half:.2g}" if half is not None else " (n = 1)")
+            lines.append({**{a: g[a] for a in shown}, "n": g["n"], f"{metric} (mean ± 95% CI)": value,
+                          "complete / diverged / failed": f"{g['complete']} / {g['diverged']} / {g['failed']}",
+                          "epochs to target": g.get("epochs_to_target_mean"),
+                          "reached": g.get("reached_target"), "majority events": g.get("majority_events")})
+        import pandas as pd
+
+        html_parts.append(f"<h3>Groups (over seeds)</h3>{_table_html(pd.DataFrame.from_records(lines))}"
+                          f"<p class=muted>Epochs to target: first epoch at which {html.escape(metric.replace('final_', ''))} "
+                          f"reaches 95% of the best group's mean final value. All statistics per group: groups.csv; "
+                          f"comparisons: comparisons.csv.</p>")
+    return "".join(html_parts), [out / "groups.csv", out / "comparisons.csv"]
+
+
 def _cell(value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
@@ -120,7 +159,8 @@ def _write_report(path: Path, out: Path) -> list[Path]:
         table = study_table(rows, all_axes)
         axes = [a for a in all_axes if a != "seed"]
         plotted = table[table["status"] != "corrupt"] if len(table) else table
-        written = [out / "summary.csv"] + plot_study(path, plotted, axes, out)
+        answer, tables = _answer(path, table, all_axes, out)
+        written = [out / "summary.csv", *tables] + plot_study(path, plotted, axes, out)
         counts = table["status"].value_counts().to_dict() if len(table) else {}
         sections = []
         for trial in trials:
@@ -130,7 +170,7 @@ def _write_report(path: Path, out: Path) -> list[Path]:
             written += pngs
         body = (f"<h1>nnlab study report: {html.escape(path.name)}</h1>"
                 f"<p>{len(trials)} trials: {html.escape(', '.join(f'{n} {s}' for s, n in counts.items()))}. "
-                f"Swept: {html.escape(', '.join(axes) or 'nothing but seeds')}.</p>"
+                f"Swept: {html.escape(', '.join(axes) or 'nothing but seeds')}.</p>" + answer
                 + "".join(_img(p) for p in written if p.suffix == ".png" and p.parent == out)
                 + f"<h2>Trials</h2>{_table_html(table)}<h2>Each trial</h2>{''.join(sections)}")
         title = path.name

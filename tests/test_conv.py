@@ -280,3 +280,13 @@ def test_cnn_evaluation_runs_in_bounded_chunks():
     assert model.eval_chunk == EVAL_FLOATS // (14 * 14 * 16 * 9)
     mlp = build_model(layer_specs(validate({"data": {"name": "mnist"}}).model, 10), 784)
     assert mlp.eval_chunk == 8192
+
+
+@pytest.mark.parametrize("kernel, stride", [((2, 2), None), ((3, 3), (1, 1))], ids=["tiled", "overlapping"])
+def test_maxpool_routes_the_gradient_to_a_nan_as_pytorch_does(kernel, stride):
+    x = _x((1, 1, 4, 4))
+    x[0, 0, 1, 1] = np.nan
+    layer = MaxPool2d(kernel, stride)
+    out, cache = layer.forward(x)
+    dx = layer.backward(np.ones_like(out), cache)
+    assert np.isnan(out[0, 0, 0, 0]) and dx[0, 0, 1, 1] >= 1

@@ -226,9 +226,13 @@ class MaxPool2d(_Pool2d):
         d = dout.transpose(0, 2, 3, 1)
         dgrid = np.zeros(grid.shape, dtype=dout.dtype)
         taken = np.zeros(out.shape, dtype=bool)
+        nan = bool(np.isnan(out).any())
         for i in range(kh):
             for j in range(kw):
-                first = grid[:, :, i, :, j] == out
+                part = grid[:, :, i, :, j]
+                first = part == out
+                if nan:  # a NaN is the maximum, as in PyTorch: it takes the gradient
+                    first |= np.isnan(part)
                 first &= ~taken
                 taken |= first
                 np.multiply(d, first, out=dgrid[:, :, i, :, j])

@@ -1,0 +1,139 @@
+"""groups.csv and comparisons.csv: statistics over seeds that equal what pandas computes
+from the trial files, and comparison sentences that say what the numbers say."""
+
+import html
+import json
+import math
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from scipy import stats
+
+from nnlab.groups import Summary, comparisons, group_rows, natural_key, t_quantile
+
+from conftest import write
+
+STUDY = """name: bn
+data: {name: spirals, n_samples: 600, n_test: 300}
+model: {hidden: [32, 32], activation: relu}
+optimizer: {name: momentum, lr: 0.05}
+train: {epochs: 10, batch_size: 32}
+sweep:
+  grid:
+    model.batchnorm: [none, before, after]
+  seeds: 3
+"""
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """A real study, BN none/before/after x 3 seeds, swept and reported once for the module."""
+    from typer.testing import CliRunner
+
+    from nnlab.cli import app
+
+    folder = tmp_path_factory.mktemp("groups")
+    config = write(folder / "bn.yaml", STUDY)
+    runner = CliRunner()
+    old = os.getcwd()
+    os.chdir(folder)
+    try:
+        assert runner.invoke(app, ["sweep", str(config), "-q"]).exit_code == 0
+        result = runner.invoke(app, ["report", "results/bn"])
+        assert result.exit_code == 0, result.output
+    finally:
+        os.chdir(old)
+    return folder / "results" / "bn"
+
+
+def _trials(study):
+    rows = []
+    for trial in study.iterdir():
+        if (trial / "summary.json").is_file():
+            summary = json.loads((trial / "summary.json").read_text())
+            config = yaml.safe_load((trial / "config.yaml").read_text())
+            rows.append({"bn": config["model"]["batchnorm"], "seed": config["seed"],
+                         "test_acc": summary["final"]["test_acc"], "time_s": summary["time_s"]})
+    return pd.DataFrame(rows)
+
+
+def test_groups_csv_equals_pandas_on_the_trial_files(study):
+    groups = pd.read_csv(study / "report" / "groups.csv").set_index("model.batchnorm")
+    trials = _trials(study)
+    assert len(trials) == 9 and sorted(groups.index) == ["after", "before", "none"]
+    for bn, members in trials.groupby("bn"):
+        acc = members["test_acc"]
+        row = groups.loc[bn]
+        assert row["n"] == 3 and row["complete"] == 3 and row["seeds"] == "0 1 2"
+        assert row["final_test_acc_mean"] == pytest.approx(acc.mean(), rel=1e-12)
+        assert row["final_test_acc_std"] == pytest.approx(acc.std(ddof=1), rel=1e-12)     # pandas' default ddof=1
+        assert row["final_test_acc_min"] == acc.min() and row["final_test_acc_max"] == acc.max()
+        half = stats.t.ppf(0.975, 2) * acc.std(ddof=1) / math.sqrt(3)
+        assert row["final_test_acc_ci95"] == pytest.approx(half, rel=1e-9)
+        assert row["time_s_mean"] == pytest.approx(members["time_s"].mean(), rel=1e-12)
+
+
+def test_comparison_sentences_match_the_paired_differences(study):
+    compared = pd.read_csv(study / "report" / "comparisons.csv")
+    trials = _trials(study).pivot(index="seed", columns="bn", values="test_acc")
+    means = trials.mean()
+    best = means.idxmax()
+    assert set(compared["best"]) == {best} and set(compared["level"]) == set(means.index) - {best}
+    for _, row in compared.iterrows():
+        d = (trials[best] - trials[row["level"]]) * 100
+        half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))
+        assert row["paired"] and row["difference"] == pytest.approx(d.mean()) and row["ci95"] == pytest.approx(half)
+        verdict = "better" if d.mean() - half > 0 else "within noise"
+        assert row["verdict"] == verdict
+        assert f"{d.mean():.2f} ± {half:.2f} points of test accuracy over 3 seeds (paired by seed)" in row["sentence"]
+        assert ("beats" in row["sentence"]) == (verdict == "better")
+    page = (study / "report" / "index.html").read_text()
+    assert "<h2>Answer</h2>" in page and all(html.escape(text) in page for text in compared["sentence"])
+    assert page.index("<h2>Answer</h2>") < page.index("<h2>Trials</h2>")
+
+
+def _table(rows):
+    return pd.DataFrame.from_records(rows)
+
+
+def test_one_seed_has_no_interval_and_says_so():
+    assert Summary.of([0.9]).ci95 is None and Summary.of([0.9]).std is None
+    table = _table([{"trial": "a", "width": 5, "seed": 0, "status": "complete", "final_test_acc": 0.9},
+                    {"trial": "b", "width": 100, "seed": 0, "status": "complete", "final_test_acc": 0.95}])
+    groups = group_rows(table, ["width", "seed"])
+    assert [g["width"] for g in groups] == [5, 100]                  # numbers sort as numbers
+    assert groups[0]["note"] == "n = 1: no interval" and groups[0]["final_test_acc_ci95"] is None
+    (compared,) = comparisons(table, ["width", "seed"])
+    assert compared["verdict"] == "too few seeds" and "too few seeds to tell" in compared["sentence"]
+
+
+def test_unpaired_seeds_use_welch():
+    rows = [{"trial": f"a{s}", "opt": "adam", "seed": s, "status": "complete", "final_test_acc": v}
+            for s, v in enumerate([0.90, 0.92, 0.91])]
+    rows += [{"trial": f"b{s}", "opt": "sgd", "seed": s + 10, "status": "complete", "final_test_acc": v}
+             for s, v in enumerate([0.80, 0.85, 0.83, 0.86])]
+    (compared,) = comparisons(_table(rows), ["opt", "seed"])
+    a, b = np.array([0.90, 0.92, 0.91]), np.array([0.80, 0.85, 0.83, 0.86])
+    welch = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert not compared["paired"] and compared["verdict"] == "better"
+    assert compared["difference"] == pytest.approx(100 * (a.mean() - b.mean()))
+    assert compared["ci95"] == pytest.approx(100 * (welch.high - welch.low) / 2)
+    assert "3 vs 4 seeds" in compared["sentence"]
+
+
+def test_failed_and_diverged_trials_are_counted_not_averaged():
+    rows = [{"trial": "a", "lr": 0.1, "seed": 0, "status": "complete", "final_test_acc": 0.9, "events": "warn:spiky_run"},
+            {"trial": "b", "lr": 0.1, "seed": 1, "status": "diverged", "final_test_acc": None,
+             "events": "error:divergence; warn:spiky_run"},
+            {"trial": "c", "lr": 0.1, "seed": 2, "status": "failed", "final_test_acc": None, "events": None}]
+    (group,) = group_rows(_table(rows), ["lr", "seed"])
+    assert (group["n"], group["complete"], group["diverged"], group["failed"]) == (1, 1, 1, 1)
+    assert group["final_test_acc_mean"] == 0.9 and group["majority_events"] == "warn:spiky_run (2/3)"
+
+
+def test_natural_sort_and_t_quantile():
+    assert sorted(["[100]", "[5]", "[20, 3]"], key=natural_key) == ["[5]", "[20, 3]", "[100]"]
+    assert t_quantile(4) == pytest.approx(2.776, abs=1e-3)
