@@ -250,6 +250,20 @@ def report(
     say(f"report: {written[0]} ({len(written) - 1} more file(s) beside it)")
 
 
+@app.command("ls")
+@handles_errors
+def ls(path: Path = typer.Argument(Path("results"), help="results/, a study folder or a trial folder.")):
+    """List studies with their trials counted by status, or a study's trials with status,
+    epochs, final metric and warnings.
+
+    Example: nnlab ls results/bn_placement
+    """
+    from .listing import list_results
+
+    for line in list_results(path):
+        say(line)
+
+
 @app.command()
 @handles_errors
 def reproduce(trial: Path = typer.Argument(..., help="A trial folder (holding config.yaml and summary.json).")):

@@ -131,13 +131,13 @@ def _groups(table, axes: list[str]):
 
 
 def natural_key(values) -> tuple:
-    """Sort numbers as numbers ([5] before [100]) and text as text."""
+    """Sort numbers as numbers and digits inside text by their value ([5] before [100],
+    seed=2 before seed=10); everything else as text."""
     def one(v):
         if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return (0, float(v), "")
-        text = str(v)
-        numbers = [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", text)]
-        return (1, tuple(numbers), text)
+            return (0, float(v), ())
+        chunks = re.split(r"(\d+)", str(v))
+        return (1, 0.0, tuple((0, int(c), "") if c.isdigit() else (1, 0, c) for c in chunks))
     return tuple(one(v) for v in (values if isinstance(values, tuple) else (values,)))
 
 

@@ -27,6 +27,20 @@ def _pyplot():
     return plt
 
 
+def _save(fig, png: Path) -> None:
+    """PNG with a 256-colour palette: line plots lose nothing visible and the file (and the
+    self-contained index.html that embeds it) is about a third of the RGBA size."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=90, format="png")
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(png, "PNG", optimize=True)
+
+
 def ema(values: np.ndarray, weight: float = EMA_WEIGHT) -> np.ndarray:
     """TensorBoard's debiased exponential moving average (NaNs are carried through)."""
     out = np.empty_like(values, dtype=np.float64)
@@ -64,6 +78,10 @@ def plot_trial(trial: Path, png: Path) -> Path:
             if f"{split}_loss" in metrics:
                 ax.plot(metrics["epoch"], metrics[f"{split}_loss"], style, marker="o", ms=2.5, label=f"{split} loss")
         _mark_events(ax, events)
+        rises = sorted({e_ for e in events if e["type"] in ("spiky_run", "loss_spikes") for e_ in e["where"].get("epochs", [])})
+        if rises and "train_loss" in metrics:   # epoch-level spikes the diagnosis found
+            at = metrics[metrics["epoch"].isin(rises)]
+            ax.plot(at["epoch"], at["train_loss"], "x", color=SEVERITY_COLORS["error"], ms=7, mew=1.5, label="epoch spike")
         positive = metrics[[c for c in metrics.columns if c.endswith("_loss")]].to_numpy(dtype=float)
         if np.nanmin(positive) > 0 and np.nanmax(positive) / np.nanmin(positive) > 50:
             ax.set_yscale("log")
@@ -121,19 +139,25 @@ def plot_trial(trial: Path, png: Path) -> Path:
         ax.set_title("dead (ReLU) and saturated (sigmoid/tanh) fraction per layer")
         _legend(ax, 7)
         ax = axes[2][1]
-        for column in unit_cols:
-            if column.startswith("grad_norm/"):
-                values = metrics[column].to_numpy(dtype=float)
-                if np.any(values > 0):
-                    ax.plot(metrics["epoch"], values, marker="o", ms=2, label=f"||dW|| layer {column.split('/')[1]}")
+        gradients = {c: metrics[c].to_numpy(dtype=float) for c in unit_cols if c.startswith("grad_norm/")}
+        positive = np.concatenate([v[v > 0] for v in gradients.values()]) if gradients else np.array([])
+        floor = float(positive.min()) / 10 if len(positive) else 1e-12   # where an exact 0 is drawn on the log axis
+        for column, values in gradients.items():
+            layer = column.split("/")[1]
+            line, = ax.plot(metrics["epoch"], np.where(values > 0, values, np.nan), marker="o", ms=2,
+                            label=f"||dW|| layer {layer}")
+            zero = values == 0
+            if zero.any():   # a layer that gets no gradient at all is the finding, not a gap in the plot
+                ax.plot(metrics["epoch"][zero], np.full(int(zero.sum()), floor), "v", color=line.get_color(), ms=5,
+                        label=f"layer {layer}: exactly 0")
         if ax.lines:
             ax.set_yscale("log")
         ax.set_xlabel("epoch")
-        ax.set_title("gradient norm per dense layer (log)")
+        ax.set_title("gradient norm per weight layer (log; ▼ = exactly 0)")
         _legend(ax, 7)
     fig.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=90)
+    _save(fig, png)
     plt.close(fig)
     return png
 
@@ -176,7 +200,7 @@ def plot_reconstructions(trial: Path, png: Path) -> Path | None:
     fig.suptitle(f"{trial.name}: {split} inputs (top) and reconstructions (bottom)", fontsize=10)
     fig.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=90)
+    _save(fig, png)
     plt.close(fig)
     return png
 
@@ -192,7 +216,8 @@ def _mark_events(ax, events: list[dict]) -> None:
         if e["type"] == "plateau" and "epochs" in where:
             ax.axvspan(where["epochs"][0], where["epochs"][1], color=color, alpha=0.12,
                        label=f"plateau ({e['evidence'].get('classification')})")
-        elif e["type"] == "overfitting" and "epoch" in where:
+        elif e["type"] == "overfitting" and "epoch" in where and e["severity"] != "info":
+            # an info-level finding is a flat validation curve: a line there would claim more than it found
             ax.axvline(where["epoch"], color=color, ls="--", lw=1, label="overfitting onset")
         elif e["type"] == "divergence" and "epoch" in where:
             ax.axvline(where["epoch"], color=color, lw=1.5, label="divergence")
@@ -230,11 +255,12 @@ def plot_study(study: Path, table, axes: list[str], out: Path) -> list[Path]:
                      fontsize=10)
         fig.tight_layout()
         path = out / "compare.png"
-        fig.savefig(path, dpi=90)
+        _save(fig, path)
         plt.close(fig)
         written.append(path)
     fig, axes_ = plt.subplots(1, 2, figsize=(13, 4.2))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    styles = ["-", "--", ":", "-."]   # past ten configurations a colour comes back with another line style
     for k, config in enumerate(configs):
         curves: dict[str, list] = {"train_loss": [], "val_loss": []}
         epoch_axis = None
@@ -252,7 +278,8 @@ def plot_study(study: Path, table, axes: list[str], out: Path) -> list[Path]:
             length = min(len(r) for r in runs)
             stack = np.vstack([r[:length] for r in runs])
             epochs = epoch_axis[:length] if epoch_axis is not None else np.arange(length)
-            ax.plot(epochs, np.nanmean(stack, axis=0), color=colors[k % len(colors)], label=config)
+            ax.plot(epochs, np.nanmean(stack, axis=0), color=colors[k % len(colors)],
+                    ls=styles[(k // len(colors)) % len(styles)], label=config)
             if len(runs) > 1:
                 ax.fill_between(epochs, np.nanmin(stack, axis=0), np.nanmax(stack, axis=0),
                                 color=colors[k % len(colors)], alpha=0.15)
@@ -266,7 +293,7 @@ def plot_study(study: Path, table, axes: list[str], out: Path) -> list[Path]:
         _legend(ax, 7)
     fig.tight_layout()
     path = out / "curves.png"
-    fig.savefig(path, dpi=90)
+    _save(fig, path)
     plt.close(fig)
     written.append(path)
     return written

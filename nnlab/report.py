@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import os
 import re
 from pathlib import Path
 
@@ -110,7 +111,17 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</title
 body{{font-family:system-ui,sans-serif;margin:2em;max-width:1300px;color:#222}} img{{max-width:100%}}
 table{{border-collapse:collapse;font-size:12px}} td,th{{border:1px solid #ddd;padding:3px 6px;text-align:right}}
 th{{background:#f4f6f7}} code{{background:#f4f6f7;padding:0 3px}} .muted{{color:#888}} li{{margin:.3em 0}}
-details{{margin:.5em 0}} summary{{cursor:pointer}}</style></head><body>{body}</body></html>"""
+details{{margin:.5em 0}} summary{{cursor:pointer}}</style></head><body>{body}
+<script>window.addEventListener("load", function () {{
+  var images = document.images, ok = 0;
+  for (var i = 0; i < images.length; i++) if (images[i].complete && images[i].naturalWidth > 0) ok++;
+  document.body.setAttribute("data-images", ok + "/" + images.length);
+  if (ok < images.length) {{
+    var p = document.createElement("p"); p.style.color = "#c0392b";
+    p.textContent = (images.length - ok) + " of " + images.length + " images failed to load (a damaged report file?)";
+    document.body.insertBefore(p, document.body.firstChild);
+  }}
+}});</script></body></html>"""
 
 
 def trial_section(trial: Path, out: Path, heading: str = "h2") -> tuple[str, list[Path]]:
@@ -121,16 +132,120 @@ def trial_section(trial: Path, out: Path, heading: str = "h2") -> tuple[str, lis
         return (f'{title}<p>status <b style="color:{SEVERITY_COLORS["error"]}">corrupt</b>: '
                 f"{html.escape(str(summary.get('error')))}. Its numbers are not shown; "
                 "<code>nnlab sweep --retry</code> or <code>nnlab run --force</code> trains it again.</p>"), []
-    png = plot_trial(trial, out / f"{trial.name}.png")
-    extra = plot_reconstructions(trial, out / f"{trial.name}-reconstructions.png")
+    png = cached_plot(trial, out / f"{trial.name}.png", "curves")
+    extra = cached_plot(trial, out / f"{trial.name}-reconstructions.png", "reconstructions")
     final = summary.get("final") or {}
     cells = ", ".join(f"{k} {v:.4g}" for k, v in final.items()
                       if isinstance(v, (int, float)) and "/" not in k and k not in ("epoch", "step", "grad_norm", "lr"))
     error = f"<p>error: {html.escape(str(summary['error']))}</p>" if summary.get("error") else ""
     images = [png] + ([extra] if extra else [])
     return (f"{title}<p>status <b>{html.escape(str(status))}</b>, {summary.get('epochs_run')} epochs; "
-            f"final: {html.escape(cells)}</p>{error}{_events_html(summary.get('events') or [])}"
+            f"final: {html.escape(cells)}</p>{_setup_html(trial, summary)}{error}{_events_html(summary.get('events') or [])}"
             + "".join(_img(p) for p in images)), images
+
+
+# ---------------------------------------------------------------- per-trial figures, cached
+
+DRAW = {"curves": plot_trial, "reconstructions": plot_reconstructions}
+CACHE = ".plot-cache"   # beside the trial folders: <trial>-<kind>-<key>.png
+
+
+def _cache_key(trial: Path) -> str | None:
+    """The trial's manifest (every file's SHA-256) and the plotting code: a trial whose files
+    or whose plots' code changed is drawn again. None (no caching) without a manifest."""
+    import hashlib
+
+    from . import plots
+
+    try:
+        manifest = (trial / MANIFEST).read_bytes()
+        code = Path(plots.__file__).read_bytes()
+    except OSError:
+        return None
+    return hashlib.sha256(manifest + b"\0" + code).hexdigest()[:16]
+
+
+def cached_plot(trial: Path, png: Path, kind: str) -> Path | None:
+    """Draw one trial figure, or copy it from the cache when the trial has not changed.
+    Returns None when the trial has no such figure (reconstructions of a classifier)."""
+    import shutil
+
+    key = _cache_key(trial)
+    cache = trial.parent / CACHE / f"{trial.name}-{kind}-{key}.png" if key else None
+    missing = trial.parent / CACHE / f"{trial.name}-{kind}-{key}.none" if key else None
+    if cache is not None and cache.is_file():
+        png.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cache, png)
+        return png
+    if missing is not None and missing.is_file():
+        return None
+    drawn = DRAW[kind](trial, png)
+    if key is not None:
+        try:
+            (trial.parent / CACHE).mkdir(exist_ok=True)
+            for old in (trial.parent / CACHE).glob(f"{trial.name}-{kind}-*"):
+                old.unlink()   # one entry per trial and kind: the current one
+            if drawn is None:
+                missing.touch()  # type: ignore[union-attr]
+            else:
+                tmp = cache.with_suffix(f".tmp{os.getpid()}")  # type: ignore[union-attr]
+                shutil.copyfile(drawn, tmp)
+                tmp.rename(cache)  # type: ignore[arg-type]
+        except OSError:
+            pass   # a read-only results folder: no cache, same report
+    return drawn
+
+
+def _draw_one(args) -> None:
+    trial, out, kind = args
+    cached_plot(Path(trial), Path(out), kind)
+
+
+def render_in_parallel(trials: list[Path], out: Path) -> None:
+    """Fill the cache for every trial whose figures are not cached yet, on all cores."""
+    todo = [t for t in trials if folder_status(t)[0] != "corrupt" and not
+            (trial_cache_hit(t, "curves") and trial_cache_hit(t, "reconstructions"))]
+    workers = min(len(todo), os.cpu_count() or 1)
+    if workers < 2 or len(todo) < 4:
+        return   # drawn one by one by trial_section
+    from concurrent.futures import ProcessPoolExecutor
+
+    jobs = [(str(t), str(out / f"{t.name}{'' if kind == 'curves' else '-' + kind}.png"), kind)
+            for t in todo for kind in DRAW]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(_draw_one, jobs))
+
+
+def trial_cache_hit(trial: Path, kind: str) -> bool:
+    key = _cache_key(trial)
+    return bool(key) and any((trial.parent / CACHE / f"{trial.name}-{kind}-{key}{ext}").is_file()
+                             for ext in (".png", ".none"))
+
+
+def _setup_html(trial: Path, summary: dict) -> str:
+    """What was trained: description, data, model, loss, optimizer, schedule, batches."""
+    import yaml
+
+    try:
+        config = yaml.safe_load((trial / "config.yaml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return ""
+    if not isinstance(config, dict):
+        return ""
+    model, data, train = summary.get("model") or {}, summary.get("data") or {}, config.get("train") or {}
+    optimizer = config.get("optimizer") or {}
+    schedule = config.get("schedule")
+    parts = [("description", config.get("description")),
+             ("data", f"{data.get('name')} ({data.get('n_train')} train, {data.get('n_val')} val, {data.get('n_test')} test)"
+              if data else None),
+             ("model", f"{model.get('layers')} ({model.get('n_params')} parameters)" if model else None),
+             ("loss", model.get("loss")),
+             ("optimizer", ", ".join(f"{k} {v}" for k, v in optimizer.items()) if isinstance(optimizer, dict) else None),
+             ("schedule", ", ".join(f"{k} {v}" for k, v in schedule.items()) if isinstance(schedule, dict) else None),
+             ("training", f"{train.get('epochs')} epochs, batch {train.get('batch_size')}, {train.get('dtype')}, "
+                          f"seed {config.get('seed')}" if train else None)]
+    rows = "".join(f"<tr><th>{k}</th><td style='text-align:left'>{html.escape(str(v))}</td></tr>" for k, v in parts if v)
+    return f"<table>{rows}</table>" if rows else ""
 
 
 def write_report(path: Path, out: Path | None = None) -> list[Path]:
@@ -150,7 +265,9 @@ def _write_report(path: Path, out: Path) -> list[Path]:
         body = f"<h1>nnlab trial report</h1>{section}"
         title = path.name
     else:
-        trials = trial_dirs(path)
+        from .groups import natural_key
+
+        trials = sorted(trial_dirs(path), key=lambda t: natural_key(t.name))  # [5] before [100]
         if not trials:
             raise ConfigError(f"{path}: neither a trial folder nor a study folder (no trial folders inside)")
         all_axes, planned = read_plan(path)
@@ -163,6 +280,7 @@ def _write_report(path: Path, out: Path) -> list[Path]:
         written = [out / "summary.csv", *tables] + plot_study(path, plotted, axes, out)
         counts = table["status"].value_counts().to_dict() if len(table) else {}
         sections = []
+        render_in_parallel(trials, out / "trials")
         for trial in trials:
             section, pngs = trial_section(trial, out / "trials", "h3")
             sections.append(f"<details><summary>{html.escape(trial.name)} — {html.escape(folder_status(trial)[0])}"

@@ -137,3 +137,41 @@ def test_failed_and_diverged_trials_are_counted_not_averaged():
 def test_natural_sort_and_t_quantile():
     assert sorted(["[100]", "[5]", "[20, 3]"], key=natural_key) == ["[5]", "[20, 3]", "[100]"]
     assert t_quantile(4) == pytest.approx(2.776, abs=1e-3)
+
+
+def test_load_study_gives_dataframes_that_agree_with_the_files(study):
+    import nnlab
+
+    frames = nnlab.load_study(study)
+    assert len(frames.trials) == 9 and {"model.batchnorm", "seed", "status", "final_test_acc"} <= set(frames.trials)
+    assert set(frames.epochs["trial"]) == set(frames.trials["trial"])
+    one = frames.trials["trial"].iloc[0]
+    metrics = pd.read_csv(study / one / "metrics.csv")
+    mine = frames.epochs[frames.epochs["trial"] == one]
+    assert list(mine.columns[:3]) == ["trial", "model.batchnorm", "seed"]
+    # trials with other layers have other per-layer columns: the union holds each trial's own
+    pd.testing.assert_frame_equal(mine[list(metrics.columns)].reset_index(drop=True), metrics, check_dtype=False)
+    assert len(frames.steps) == sum(len(pd.read_csv(study / t / "steps.csv")) for t in frames.trials["trial"])
+    curve = frames.epochs.groupby(["model.batchnorm", "epoch"])["val_loss"].mean().unstack(0)
+    assert list(curve.columns) == ["after", "before", "none"] and len(curve) == 11
+    trial = nnlab.load_trial(study / one)
+    assert list(trial.trials["trial"]) == [one] and len(trial.epochs) == 11
+
+
+def test_load_trial_refuses_what_is_not_a_trial(tmp_path):
+    import nnlab
+    from nnlab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not a trial folder"):
+        nnlab.load_trial(tmp_path)
+
+
+def test_ls_lists_studies_and_trials_with_status(study, cli):
+    code, out, err = cli("ls", study.parent)
+    assert code == 0 and out.split() == ["bn", "9", "trials", "9", "complete"]
+    code, out, err = cli("ls", study)
+    lines = out.strip().splitlines()
+    assert lines[0] == "bn: 9 trials (9 complete)" and len(lines) == 10
+    assert all(" complete " in line and " 10 epochs " in line and "test_acc 0." in line for line in lines[1:])
+    code, out, err = cli("ls", study / "nope")
+    assert code == 2 and "no such folder" in err

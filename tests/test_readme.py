@@ -1,7 +1,8 @@
 """Every command block in the README runs, in the order a reader meets them.
 
 Blocks are fenced by kind: ``sh`` (commands), ``console`` (``$ command`` lines followed by
-what it printed), ``yaml`` (configs: validated in test_configs.py) and ``text`` (not
+what it printed), ``python`` (notebook code: run in the same scratch folder, after the
+commands before it), ``yaml`` (configs: validated in test_configs.py) and ``text`` (not
 commands: error messages, a folder layout). Every command is checked by ``bash -n`` (an
 unquoted ``range(0,5)`` was a shell syntax error once) and then:
 
@@ -43,7 +44,10 @@ def readme_blocks():
     text = (ROOT / "README.md").read_text()
     blocks = []
     for kind, body in re.findall(r"^```(\w*)\n(.*?)^```", text, re.M | re.S):
-        assert kind in ("sh", "console", "yaml", "text"), f"README block without a kind: ```{kind}\n{body[:80]}"
+        assert kind in ("sh", "console", "python", "yaml", "text"), f"README block without a kind: ```{kind}\n{body[:80]}"
+        if kind == "python":
+            blocks.append((kind, [(body, [])]))
+            continue
         if kind not in ("sh", "console"):
             continue
         commands = []
@@ -97,6 +101,13 @@ def test_every_readme_command_runs(cli, tmp_path, dask_scheduler):
     ran = 0
     for kind, commands in readme_blocks():
         for command, printed in commands:
+            if kind == "python":
+                import matplotlib
+
+                matplotlib.use("Agg")
+                exec(compile(command, "README.md (python block)", "exec"), {})
+                ran += 1
+                continue
             check = subprocess.run(["bash", "-n", "-c", command], capture_output=True, text=True)
             assert check.returncode == 0, f"README command is not valid shell: {command}\n{check.stderr}"
             parts = words(command)
