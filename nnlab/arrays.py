@@ -84,6 +84,11 @@ def _check(path: Path, arrays: dict[str, np.ndarray]) -> None:
             raise DataError(f"{path}: x_{split} has {len(x)} rows but y_{split} has {len(y)}")
     if "x_test" in arrays and arrays["x_test"].shape[1:] != arrays["x_train"].shape[1:]:
         raise DataError(f"{path}: x_test rows have shape {arrays['x_test'].shape[1:]}, x_train rows {arrays['x_train'].shape[1:]}")
+    if "y_test" in arrays and arrays["y_test"].shape[1:] != arrays["y_train"].shape[1:]:
+        raise DataError(f"{path}: y_test rows have shape {arrays['y_test'].shape[1:]}, y_train rows {arrays['y_train'].shape[1:]}")
+    if 0 in arrays["x_train"].shape[1:] or 0 in arrays["y_train"].shape[1:]:
+        raise DataError(f"{path}: x_train has shape {arrays['x_train'].shape} and y_train {arrays['y_train'].shape}: "
+                        f"a row needs at least one value")
     if len(arrays["x_train"]) < 4:
         raise DataError(f"{path}: x_train has {len(arrays['x_train'])} rows; a data set needs at least 4")
     x = arrays["x_train"]
@@ -113,8 +118,18 @@ def _inspect(path: Path, task: str) -> ArraysInfo:
     x, y = arrays["x_train"], arrays["y_train"]
     if task == "auto":
         task = "classification" if y.ndim == 1 and y.dtype.kind in "biu" else "regression"
-    if task == "classification" and (y.ndim != 1 or (y.dtype.kind == "f" and not np.all(y == np.round(y)))):
-        raise DataError(f"{path}: classification needs y_train as (N,) whole-number labels, got {y.dtype} {y.shape}")
+    if task == "classification":
+        for key in ("y_train", "y_test"):
+            labels = arrays.get(key)
+            if labels is not None and (labels.ndim != 1 or (labels.dtype.kind == "f" and not np.all(labels == np.round(labels)))):
+                raise DataError(f"{path}: classification needs {key} as (N,) whole-number labels, got {labels.dtype} {labels.shape}")
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise DataError(f"{path}: y_train holds one class ({classes[0]}); classification needs at least two")
+        unseen = np.setdiff1d(np.unique(arrays["y_test"]), classes) if "y_test" in arrays else []
+        if len(unseen):
+            raise DataError(f"{path}: y_test has labels never seen in y_train ({', '.join(map(str, unseen[:5]))}); "
+                            f"a model cannot learn them")
     image_shape = None
     if x.ndim == 3:
         image_shape = (1, x.shape[1], x.shape[2])
@@ -144,9 +159,10 @@ def load_arrays(cfg) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bo
         x, y, x_test, y_test = x[train], y[train], x[test], y[test]
     images = x.ndim > 2
     if cfg.task == "classification":
-        _, inverse = np.unique(np.concatenate([y, y_test]), return_inverse=True)
+        _, inverse = np.unique(np.concatenate([y, y_test.astype(y.dtype)]), return_inverse=True)
         y, y_test = inverse[:len(y)].astype(np.int64), inverse[len(y):].astype(np.int64)
     else:
         y, y_test = (a.reshape(len(a), -1).astype(np.float64) for a in (y, y_test))
     scale_as_images = images and x.dtype == np.uint8   # 'scale' divides 8-bit pixels by 255
-    return x.reshape(len(x), -1), y, x_test.reshape(len(x_test), -1), y_test, scale_as_images
+    width = int(np.prod(x.shape[1:]))
+    return x.reshape(len(x), width), y, x_test.reshape(len(x_test), width), y_test, scale_as_images

@@ -345,7 +345,8 @@ def load_dataset(cfg, split_rng: np.random.Generator, download: bool = True) -> 
         image_shape = (1, *(tuple(cfg.resize) if cfg.resize else IMAGE_SIDE))
     if cfg.target == "input":  # an autoencoder: reconstruct the normalised input
         return Dataset(cfg.name, "regression", x_train, x_train, x_val, x_val, x_test, x_test, None, image_shape)
-    n_classes = int(max(y_train.max(), y_test.max()) + 1) if kind == "classification" else None
+    n_classes = (int(max(y_train.max(), y_test.max() if len(y_test) else 0) + 1)  # an empty test split (test_fraction: 0)
+                 if kind == "classification" else None)
     return Dataset(cfg.name, kind, x_train, y_train, x_val, y_val, x_test, y_test, n_classes, image_shape)
 
 

@@ -50,6 +50,17 @@ class DataFacts:
                    float(np.min(data.x_train)))
 
 
+def _flat_batchnorm(specs: list[dict]) -> bool:
+    """Whether some batch norm normalises flat features (BatchNorm1d: needs 2+ examples per batch)."""
+    image = any(spec["type"] in ("conv2d", "maxpool2d", "avgpool2d") for spec in specs)
+    for spec in specs:
+        if spec["type"] == "flatten" or spec["type"] == "dense":
+            image = False
+        if spec["type"] == "batchnorm" and not image:
+            return True
+    return False
+
+
 def _event(type_, severity, message, **evidence) -> dict:
     return {"type": type_, "severity": severity, "where": dict(BEFORE), "evidence": evidence, "message": message}
 
@@ -95,7 +106,7 @@ def static_checks(exp: Experiment, facts: DataFacts) -> list[dict]:
                              f"Inputs reach |x| = {facts.input_absmax:.4g} and feed {hidden[0]} units: their "
                              f"pre-activations start far in the flat tails, so they saturate and learn slowly. Use "
                              f"data.normalize: scale or standard.", input_absmax=facts.input_absmax))
-    if any(spec["type"] == "batchnorm" for spec in specs):
+    if _flat_batchnorm(specs):  # per-channel batch norm has H*W values per example: batch 1 is fine
         batch = facts.n_train if exp.train.batch_size == "full" else exp.train.batch_size
         if batch == 1:
             events.append(_event("batchnorm_batch_size_1", "error",

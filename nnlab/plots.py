@@ -181,16 +181,22 @@ def plot_reconstructions(trial: Path, png: Path) -> Path | None:
     with np.load(trial / "final.npz") as final:
         setup.model.load_state_dict({k: final[k] for k in final.files})
     split = "test" if "test" in setup.splits else "train"
-    x = setup.splits[split][0][:RECONSTRUCTIONS]
-    out = predict(setup, x)
-    side = int(round(math.sqrt(x.shape[1])))
+    inputs = setup.splits[split][0][:RECONSTRUCTIONS]
+    out = predict(setup, inputs)
+    x = inputs.reshape(len(inputs), -1)   # a CNN's inputs are (N, C, H, W); targets and outputs are rows
+    image = setup.data.image_shape
+    if image is not None and image[0] == 1:
+        side_h, side_w = image[1], image[2]
+    else:
+        side = int(round(math.sqrt(x.shape[1])))
+        side_h = side_w = side
     plt = _pyplot()
     fig, axes = plt.subplots(2, len(x), figsize=(1.4 * len(x), 3.2), squeeze=False)
     for j in range(len(x)):
         for row, values, label in ((0, x[j], "input"), (1, out[j], "reconstruction")):
             ax = axes[row][j]
-            if side * side == x.shape[1]:
-                ax.imshow(values.reshape(side, side), cmap="gray")
+            if side_h * side_w == x.shape[1]:
+                ax.imshow(values.reshape(side_h, side_w), cmap="gray")
                 ax.set_xticks([])
                 ax.set_yticks([])
             else:
@@ -258,6 +264,10 @@ def plot_study(study: Path, table, axes: list[str], out: Path) -> list[Path]:
         _save(fig, path)
         plt.close(fig)
         written.append(path)
+    if len(axes) >= 2:
+        marginal = plot_marginals(study, table, axes, out)
+        if marginal is not None:
+            written.append(marginal)
     fig, axes_ = plt.subplots(1, 2, figsize=(13, 4.2))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     styles = ["-", "--", ":", "-."]   # past ten configurations a colour comes back with another line style
@@ -297,3 +307,42 @@ def plot_study(study: Path, table, axes: list[str], out: Path) -> list[Path]:
     plt.close(fig)
     written.append(path)
     return written
+
+
+def plot_marginals(study: Path, table, axes: list[str], out: Path) -> Path | None:
+    """One panel per swept axis: the primary metric at each of its values, taking the best
+    group over the other axes (mean ± 95% interval over seeds), so each axis is seen at its
+    best rather than averaged over settings that did not work."""
+    from .groups import group_rows, natural_key, primary_metric
+
+    found = primary_metric(table)
+    if found is None:
+        return None
+    metric, higher = found
+    groups = [g for g in group_rows(table, axes) if g.get(f"{metric}_mean") is not None]
+    if not groups:
+        return None
+    plt = _pyplot()
+    fig, panels = plt.subplots(1, len(axes), figsize=(4.2 * len(axes), 3.8), squeeze=False)
+    for ax, axis in zip(panels[0], axes, strict=True):
+        levels = sorted({g[axis] for g in groups}, key=natural_key)
+        for x, level in enumerate(levels):
+            members = [g for g in groups if g[axis] == level]
+            best = (max if higher else min)(members, key=lambda g: g[f"{metric}_mean"])
+            half = best.get(f"{metric}_ci95")
+            ax.errorbar(x, best[f"{metric}_mean"], yerr=half if half is not None else None, fmt="o",
+                        color="#1f4e79", capsize=5)
+            others = ", ".join(f"{a.split('.')[-1]}={best[a]}" for a in axes if a != axis)
+            ax.annotate(others, (x, best[f"{metric}_mean"]), textcoords="offset points", xytext=(6, 4), fontsize=6,
+                        color="#5d6d7e")
+        ax.set_xticks(range(len(levels)))
+        ax.set_xticklabels([str(v) for v in levels], rotation=20, ha="right", fontsize=8)
+        ax.set_xlabel(axis)
+        ax.set_title(f"best over the other axes ({'higher' if higher else 'lower'} is better)", fontsize=9)
+    panels[0][0].set_ylabel(metric.replace("final_", "final ") + " (mean ± 95% CI)")
+    fig.suptitle(f"{study.name}: each swept value at its best", fontsize=10)
+    fig.tight_layout()
+    path = out / "marginals.png"
+    _save(fig, path)
+    plt.close(fig)
+    return path

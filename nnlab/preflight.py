@@ -17,10 +17,11 @@ from pathlib import Path
 from .config import Experiment
 from .errors import ConfigError
 from .nn.build import EVAL_FLOATS, layer_specs, shapes, uses_images
+from .stats import PROBE_SIZE
 
 # Sizes of the file-based sets: (training examples, test examples, input features, classes).
 IDX_SHAPES = {"mnist": (60_000, 10_000, 784, 10), "fashion_mnist": (60_000, 10_000, 784, 10)}
-EVAL_ROWS = 8192         # rows per evaluation pass (evaluate.EVAL_CHUNK)
+EVAL_ROWS = 8192         # rows per evaluation pass of an MLP (Sequential.eval_chunk; smaller for CNNs)
 WEIGHT_COPIES = 4        # init, final, best (early stopping) and the update-ratio copy
 # Optimizer state per parameter, in parameter-sized arrays (torch.optim's buffers).
 STATE_ARRAYS = {"sgd": 1, "momentum": 1, "nesterov": 1, "adam": 2, "adamw": 2, "rmsprop": 3, "adagrad": 1}
@@ -81,6 +82,8 @@ def estimate(exp: Experiment) -> dict[str, tuple[int, str]]:
     batch = n_train if exp.train.batch_size == "full" else min(exp.train.batch_size, n_train)
     eval_rows = max(1, min(EVAL_ROWS, EVAL_FLOATS // max(widths))) if uses_images(specs) else EVAL_ROWS  # build.py's chunk
     rows = max(batch, min(eval_rows, max(n_train, n_test)))
+    if uses_images(specs):   # the unit statistics forward the whole probe at once
+        rows = max(rows, min(PROBE_SIZE, n_train))
     state = STATE_ARRAYS.get(exp.optimizer.name, 2)
     return {
         # generated sets pass through about four float64 copies (draw, split, normalise) before
@@ -120,7 +123,7 @@ def _image_shape(exp: Experiment, features: int) -> tuple[int, int, int]:
         if found is not None:
             return found
     side = exp.data.resize or (28, 28)
-    return (1, side[0], side[1]) if exp.data.name != "npz" else (1, 1, features)
+    return (1, side[0], side[1])
 
 
 def _size(n: float) -> str:

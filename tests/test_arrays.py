@@ -87,6 +87,14 @@ BAD = [
                  ["x_test rows have shape (4, 8), x_train rows (8, 8)"], id="test-shape"),
     pytest.param({"x_train": X[:3], "y_train": Y[:3]}, ["x_train has 3 rows; a data set needs at least 4"], id="too-few-rows"),
     pytest.param({"x_train": np.zeros((20, 2, 2, 2, 2)), "y_train": Y}, ["x_train has shape (20, 2, 2, 2, 2)"], id="five-dims"),
+    pytest.param({"x_train": np.zeros((20, 0)), "y_train": Y}, ["a row needs at least one value"], id="zero-width"),
+    pytest.param({"x_train": X, "y_train": Y, "x_test": X[:5], "y_test": Y[:5, None]},
+                 ["y_test rows have shape (1,), y_train rows ()"], id="y-test-shape"),
+    pytest.param({"x_train": X, "y_train": Y, "x_test": X[:4], "y_test": np.array([0.5, 1.0, 0.0, 1.0])},
+                 ["classification needs y_test as (N,) whole-number labels"], id="y-test-fractional"),
+    pytest.param({"x_train": X, "y_train": Y, "x_test": X[:3], "y_test": np.array([0, 1, 7])},
+                 ["y_test has labels never seen in y_train (7)"], id="unseen-test-label"),
+    pytest.param({"x_train": X, "y_train": np.zeros(20, dtype=int)}, ["y_train holds one class (0)"], id="one-class"),
 ]
 
 
@@ -100,6 +108,42 @@ def test_bad_npz_files_get_one_clear_line(cli, tmp_path, arrays, fragments):
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("arrays, extra", [
+    pytest.param({"x_test": X[:0], "y_test": Y[:0]}, "", id="empty-x-test"),
+    pytest.param({}, "test_fraction: 0, ", id="test-fraction-0"),
+])
+def test_an_empty_test_split_trains_without_test_metrics(cli, tmp_path, arrays, extra):
+    np.savez(tmp_path / "e.npz", x_train=X, y_train=Y, **arrays)
+    config = write(tmp_path / "c.yaml", "name: e\ndata: {name: npz, path: e.npz, " + extra + "validation: 4}\n"
+                   "model: {hidden: [4]}\ntrain: {epochs: 1}\n")
+    code, out, err = cli("run", config, "-q")
+    assert code == 0, out + err
+    summary = json.loads((_trials(tmp_path / "results" / "e")[0] / "summary.json").read_text())
+    assert "n_test" not in summary["data"] and "test_acc" not in summary["final"]   # no empty split is listed
+
+
+def test_a_conv_on_flat_rows_is_a_config_error_before_anything_runs(cli, tmp_path):
+    np.savez(tmp_path / "f.npz", x_train=np.random.default_rng(0).random((20, 5)), y_train=Y)
+    config = write(tmp_path / "c.yaml", "data: {name: npz, path: f.npz}\n"
+                   "model: {layers: [{conv2d: 4, kernel: 1}, flatten, {dense: 2}]}\n")
+    for command in (("run", config), ("sweep", config, "--dry-run"), ("doctor", config)):
+        code, out, err = cli(*command)
+        assert code == 2 and "need images, but" in err and "holds flat rows" in err, (command, out, err)
+
+
+def test_a_cnn_autoencoder_report_shows_its_reconstructions_as_images(cli, tmp_path):
+    x, y = _images(n=40)
+    np.savez(tmp_path / "a.npz", x_train=x, y_train=y)
+    config = write(tmp_path / "c.yaml", "name: ae\ndata: {name: npz, path: a.npz, target: input}\nloss: mse\n"
+                   "model:\n  layers: [{conv2d: 2, padding: same}, relu, flatten, {dense: 64}, sigmoid]\n"
+                   "train: {epochs: 1, batch_size: 16}\n")
+    assert cli("run", config, "-q")[0] == 0
+    code, out, err = cli("report", tmp_path / "results" / "ae")
+    assert code == 0, out + err
+    (png,) = (tmp_path / "results" / "ae" / "report" / "trials").glob("*-reconstructions.png")
+    assert png.stat().st_size > 1000
 
 
 def test_pickled_objects_are_refused_not_loaded(cli, tmp_path):

@@ -138,6 +138,10 @@ BAD = [
                  id="negative-conv-width"),
     pytest.param(BASE.replace("model: {hidden: [4]}", "model: {layers: [{dense: 4, l2: -1}, relu, {dense: 2}]}"), [],
                  ["model.layers.0.l2", "greater than or equal to 0"], id="negative-layer-l2"),
+    pytest.param("data: {name: mnist}\nmodel: {layers: [{conv2d: 4}, {flatten: 3}, {dense: 10}]}\n", [],
+                 ["flatten takes no value"], id="flatten-with-a-value"),
+    pytest.param("data: {name: mnist}\nmodel: {layers: [{conv2d: 4}, {maxpool2d: 2, kernel: 3}, flatten, {dense: 10}]}\n",
+                 [], ["{maxpool2d: 2} already gives kernel"], id="pool-kernel-twice"),
     # npz files (the files themselves are written by the test below)
     pytest.param("data: {name: npz}\nloss: mse\n", [], ["data.path: name the .npz file"], id="npz-without-path"),
     pytest.param("data: {name: npz, path: none.npz}\n", [], ["none.npz: no such data file"], id="npz-missing-file"),

@@ -51,6 +51,20 @@ def test_bounded_output_reports_the_error_floor():
     assert "cannot fall below" in finding["message"]
 
 
+def test_per_channel_batchnorm_takes_a_batch_of_one(cli, tmp_path):
+    """BatchNorm2d normalises over N*H*W values: batch 1 is fine (PyTorch agrees); BatchNorm1d is not."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "i.npz", x_train=rng.random((20, 6, 6)), y_train=np.arange(20) % 2)
+    config = write(tmp_path / "c.yaml", "data: {name: npz, path: i.npz}\ntrain: {batch_size: 1}\n"
+                   "model: {layers: [{conv2d: 2, padding: same}, batchnorm, relu, flatten, {dense: 2}]}\n")
+    code, out, err = cli("doctor", config)
+    assert "batchnorm_batch_size_1" not in out, out
+    code, out, err = cli("doctor", config, "model.layers=[{conv2d: 2}, flatten, {dense: 4}, batchnorm, {dense: 2}]")
+    assert "batchnorm_batch_size_1" in out, out
+
+
 def test_clean_configs_pass():
     assert findings() == {}
     assert findings("model.activation=tanh", "model.init=glorot_uniform") == {}

@@ -35,7 +35,7 @@ def fingerprint(config: str, overrides=()) -> str:
     return records.summary["fingerprint"]
 
 
-@pytest.mark.parametrize("name", ["xor", "spirals"])
+@pytest.mark.parametrize("name", ["xor", "spirals", "cnn_strokes"])
 def test_small_configs_keep_their_fingerprints(name):
     _same_arithmetic()
     assert fingerprint(f"{name}.yaml") == GOLDEN["runs"][name]

@@ -138,6 +138,10 @@ def _layer_item(item):
         value = item[kind]
         main = {"dense": "units", "activation": "activation", "dropout": "p", "conv2d": "filters",
                 "maxpool2d": "kernel", "avgpool2d": "kernel"}
+        if kind in main and main[kind] in rest:
+            raise ValueError(f"{{{kind}: {value}}} already gives {main[kind]}; do not give {main[kind]} again")
+        if kind not in main and value is not None and not isinstance(value, dict):
+            raise ValueError(f"{kind} takes no value (write {kind}, or {{{kind}: {{...options}}}}), got {value!r}")
         if kind in main:
             return {"type": kind, main[kind]: value, **rest}
         return {"type": kind, **(value or {}), **rest}

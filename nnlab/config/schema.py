@@ -36,7 +36,7 @@ class ModelConfig(Strict):
     batchnorm: Literal["none", "before", "after"] = "none"  # relative to each hidden activation
     dropout: float = Field(0.0, ge=0, lt=1)  # after each hidden block; 0 switches it off
     layers: list[LayerItem] | None = None   # explicit Keras-like list instead of the compact form
-    bias: bool = True                       # false: dense layers without bias (compact form)
+    bias: bool = True                       # false: dense and conv layers without bias (compact form)
     outputs: int | None = Field(None, ge=1, le=1)  # None: what the task needs; 1: a binary task's single output unit
     conv: list[Annotated[int, Field(ge=1, le=100_000)]] = []  # conv blocks' filters (image sets), before the hidden dense layers: [8, 16]
     kernel: int = Field(3, ge=1, le=1000)   # the conv blocks' square kernel, 'same' padding, stride 1
@@ -212,11 +212,21 @@ class Experiment(Strict):
         if self.data.name not in IMAGE_SETS:
             raise ValueError(f"model: conv2d and pooling layers need images (data.name: {', '.join(IMAGE_SETS)}), "
                              f"not '{self.data.name}'")
-        if self.data.name in ("mnist", "fashion_mnist"):
-            try:
-                shapes(specs, (1, *(self.data.resize or (28, 28))), explicit=self.model.layers is not None)
-            except ConfigError as exc:
-                raise ValueError(str(exc)) from None
+        if self.data.name == "npz":
+            from pathlib import Path
+
+            from ..arrays import inspect_arrays
+
+            image = inspect_arrays(Path(self.data.path), self.data.task).image_shape  # type: ignore[arg-type]
+            if image is None:
+                raise ValueError(f"model: conv2d and pooling layers need images, but {self.data.path} holds flat rows "
+                                 f"(N, features); save images as (N, H, W) or (N, C, H, W)")
+        else:
+            image = (1, *(self.data.resize or (28, 28)))
+        try:
+            shapes(specs, image, explicit=self.model.layers is not None)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
     def task_kind(self) -> str:
         """'classification' or 'regression' (an autoencoder's targets are its inputs: regression;
