@@ -236,6 +236,8 @@ def _config_label(row, axes: list[str]) -> str:
 
 
 def plot_study(study: Path, table, axes: list[str], out: Path) -> list[Path]:
+    from .groups import Summary
+
     plt = _pyplot()
     written = []
     if table.empty:
@@ -251,13 +253,13 @@ def plot_study(study: Path, table, axes: list[str], out: Path) -> list[Path]:
             values = table.loc[table["config"] == config, metric].dropna().to_numpy(dtype=float)
             jitter = np.linspace(-0.12, 0.12, len(values)) if len(values) > 1 else np.zeros(len(values))
             ax.plot(i + jitter, values, "o", color="#5d6d7e", alpha=0.7, ms=5)
-            if len(values):
-                ax.errorbar(i, values.mean(), yerr=values.std() if len(values) > 1 else None, fmt="_",
-                            color="#c0392b", ms=20, mew=2, capsize=6)
+            summary = Summary.of(values)
+            if summary is not None:
+                ax.errorbar(i, summary.mean, yerr=summary.ci95, fmt="_", color="#c0392b", ms=20, mew=2, capsize=6)
         ax.set_xticks(range(len(configs)))
         ax.set_xticklabels(configs, rotation=20, ha="right", fontsize=8)
         ax.set_ylabel(metric.replace("final_", "final "))
-        ax.set_title(f"{study.name}: {metric.replace('final_', '')} per configuration\n(dots: seeds; bar: mean ± std)",
+        ax.set_title(f"{study.name}: {metric.replace('final_', '')} per configuration\n(dots: seeds; bar: mean ± 95% CI)",
                      fontsize=10)
         fig.tight_layout()
         path = out / "compare.png"
@@ -268,45 +270,83 @@ def plot_study(study: Path, table, axes: list[str], out: Path) -> list[Path]:
         marginal = plot_marginals(study, table, axes, out)
         if marginal is not None:
             written.append(marginal)
-    fig, axes_ = plt.subplots(1, 2, figsize=(13, 4.2))
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    styles = ["-", "--", ":", "-."]   # past ten configurations a colour comes back with another line style
-    for k, config in enumerate(configs):
-        curves: dict[str, list] = {"train_loss": [], "val_loss": []}
-        epoch_axis = None
-        for trial in table.loc[table["config"] == config, "trial"]:
-            metrics = _read_csv(study / trial / "metrics.csv")
-            if "epoch" in metrics and (epoch_axis is None or len(metrics) > len(epoch_axis)):
-                epoch_axis = metrics["epoch"].to_numpy()   # rows are every train.eval_every epochs
-            for key in curves:
-                if key in metrics:
-                    curves[key].append(metrics[key].to_numpy(dtype=float))
-        for ax, key in zip(axes_, ("val_loss", "train_loss"), strict=True):
-            runs = curves[key] or curves["train_loss"]
-            if not runs:
-                continue
-            length = min(len(r) for r in runs)
-            stack = np.vstack([r[:length] for r in runs])
-            epochs = epoch_axis[:length] if epoch_axis is not None else np.arange(length)
-            ax.plot(epochs, np.nanmean(stack, axis=0), color=colors[k % len(colors)],
-                    ls=styles[(k // len(colors)) % len(styles)], label=config)
-            if len(runs) > 1:
-                ax.fill_between(epochs, np.nanmin(stack, axis=0), np.nanmax(stack, axis=0),
-                                color=colors[k % len(colors)], alpha=0.15)
-    for ax, key in zip(axes_, ("validation loss", "training loss"), strict=True):
-        values = np.concatenate([line.get_ydata() for line in ax.lines]) if ax.lines else np.array([])
-        values = values[np.isfinite(values)]
-        if len(values) and values.min() > 0 and values.max() / values.min() > 10:
-            ax.set_yscale("log")  # epoch 0 would otherwise flatten every difference that matters
-        ax.set_title(f"{key} per epoch (mean over seeds, band: min-max)", fontsize=10)
-        ax.set_xlabel("epoch")
-        _legend(ax, 7)
-    fig.tight_layout()
     path = out / "curves.png"
-    _save(fig, path)
-    plt.close(fig)
+    _plot_curves(study, table, configs, axes, path)
     written.append(path)
     return written
+
+
+SMALL_MULTIPLES = 6   # more configurations than this (with 2+ axes): one panel per value of the first axis
+
+
+def _mean_curves(study: Path, table, config: str) -> dict:
+    """key -> (epochs, mean, min, max) over the config's seeds, for train_loss and val_loss."""
+    curves: dict[str, list] = {"train_loss": [], "val_loss": []}
+    epoch_axis = None
+    for trial in table.loc[table["config"] == config, "trial"]:
+        metrics = _read_csv(study / trial / "metrics.csv")
+        if "epoch" in metrics and (epoch_axis is None or len(metrics) > len(epoch_axis)):
+            epoch_axis = metrics["epoch"].to_numpy()   # rows are every train.eval_every epochs
+        for key in curves:
+            if key in metrics:
+                curves[key].append(metrics[key].to_numpy(dtype=float))
+    out = {}
+    for key in curves:
+        runs = curves[key] or curves["train_loss"]
+        if not runs:
+            continue
+        length = min(len(r) for r in runs)
+        stack = np.vstack([r[:length] for r in runs])
+        epochs = epoch_axis[:length] if epoch_axis is not None else np.arange(length)
+        out[key] = (epochs, np.nanmean(stack, axis=0), np.nanmin(stack, axis=0), np.nanmax(stack, axis=0), len(runs))
+    return out
+
+
+def _plot_curves(study: Path, table, configs: list[str], axes: list[str], path: Path) -> None:
+    """Mean loss curves per configuration with a min-max band over seeds; with many
+    configurations, small multiples (one column per value of the first swept axis)."""
+    from .groups import natural_key
+
+    plt = _pyplot()
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    styles = ["-", "--", ":", "-."]   # past ten lines in a panel a colour comes back with another line style
+    if len(configs) > SMALL_MULTIPLES and len(axes) >= 2:
+        first = axes[0]
+        levels = sorted({r[first] for _, r in table.iterrows()}, key=natural_key)
+        panels = [(f"{first.split('.')[-1]}={level}", [c for c in configs if f"{first.split('.')[-1]}={level}" in c.split(" / ")])
+                  for level in levels]
+    else:
+        panels = [("", configs)]
+    fig, grid = plt.subplots(2, len(panels), figsize=(max(13, 4.3 * len(panels)), 7.6), squeeze=False,
+                             sharey="row", sharex=True)
+    for column, (title, members) in enumerate(panels):
+        for k, config in enumerate(members):
+            curves = _mean_curves(study, table, config)
+            label = " / ".join(part for part in config.split(" / ") if part != title) or config
+            for row, key in enumerate(("val_loss", "train_loss")):
+                if key not in curves:
+                    continue
+                epochs, mean, low, high, n = curves[key]
+                ax = grid[row][column]
+                ax.plot(epochs, mean, color=colors[k % len(colors)], ls=styles[(k // len(colors)) % len(styles)],
+                        label=label)
+                if n > 1:
+                    ax.fill_between(epochs, low, high, color=colors[k % len(colors)], alpha=0.15)
+    for row, key in enumerate(("validation loss", "training loss")):
+        values = np.concatenate([line.get_ydata() for ax in grid[row] for line in ax.lines]) if grid[row][0].lines else np.array([])
+        values = values[np.isfinite(values)]
+        for column, (title, _) in enumerate(panels):
+            ax = grid[row][column]
+            if len(values) and values.min() > 0 and values.max() / values.min() > 10:
+                ax.set_yscale("log")  # epoch 0 would otherwise flatten every difference that matters
+            ax.set_title(f"{key}{' — ' + title if title else ''}", fontsize=9)
+            if row == 1:
+                ax.set_xlabel("epoch")
+            _legend(ax, 7)
+    fig.suptitle(f"{study.name}: loss per epoch, mean over seeds (band: min to max)", fontsize=10)
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
 
 
 def plot_marginals(study: Path, table, axes: list[str], out: Path) -> Path | None:

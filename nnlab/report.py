@@ -222,6 +222,31 @@ def trial_cache_hit(trial: Path, kind: str) -> bool:
                              for ext in (".png", ".none"))
 
 
+def _study_setup_html(study: Path) -> str:
+    """The study's description and the settings every trial shares (swept keys say so)."""
+    import yaml
+
+    try:
+        record = yaml.safe_load((study / "study.yaml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return ""
+    base = record.get("base") if isinstance(record, dict) else None
+    if not isinstance(base, dict):
+        return ""
+    swept = {a.split(".")[0] for a in record.get("axes") or []}
+    rows = []
+    if base.get("description"):
+        rows.append(("description", str(base["description"])))
+    for key in ("data", "model", "loss", "optimizer", "schedule", "train", "regularization"):
+        value = base.get(key)
+        if value is None:
+            continue
+        text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip() if isinstance(value, (dict, list)) else str(value)
+        rows.append((key + (" (partly swept)" if key in swept else ""), text))
+    cells = "".join(f"<tr><th>{html.escape(k)}</th><td style='text-align:left'>{html.escape(v)}</td></tr>" for k, v in rows)
+    return f"<details><summary>Setup shared by the trials</summary><table>{cells}</table></details>" if cells else ""
+
+
 def _setup_html(trial: Path, summary: dict) -> str:
     """What was trained: description, data, model, loss, optimizer, schedule, batches."""
     import yaml
@@ -271,14 +296,17 @@ def _write_report(path: Path, out: Path) -> list[Path]:
         if not trials:
             raise ConfigError(f"{path}: neither a trial folder nor a study folder (no trial folders inside)")
         all_axes, planned = read_plan(path)
-        rows = [r for r in study_rows(path, all_axes, planned) if r["status"] in FINISHED_STATUSES]
+        every = study_rows(path, all_axes, planned)
+        rows = [r for r in every if r["status"] in FINISHED_STATUSES]
         write_summary_csv(path, rows, out / "summary.csv")
         table = study_table(rows, all_axes)
         axes = [a for a in all_axes if a != "seed"]
         plotted = table[table["status"] != "corrupt"] if len(table) else table
         answer, tables = _answer(path, table, all_axes, out)
         written = [out / "summary.csv", *tables] + plot_study(path, plotted, axes, out)
-        counts = table["status"].value_counts().to_dict() if len(table) else {}
+        counts: dict[str, int] = {}
+        for r in every:   # pending and running trials of a study still going are counted too
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
         sections = []
         render_in_parallel(trials, out / "trials")
         for trial in trials:
@@ -287,8 +315,8 @@ def _write_report(path: Path, out: Path) -> list[Path]:
                             f"</summary>{section}</details>")
             written += pngs
         body = (f"<h1>nnlab study report: {html.escape(path.name)}</h1>"
-                f"<p>{len(trials)} trials: {html.escape(', '.join(f'{n} {s}' for s, n in counts.items()))}. "
-                f"Swept: {html.escape(', '.join(axes) or 'nothing but seeds')}.</p>" + answer
+                f"<p>{len(every)} trials: {html.escape(', '.join(f'{n} {s}' for s, n in counts.items()))}. "
+                f"Swept: {html.escape(', '.join(axes) or 'nothing but seeds')}.</p>" + _study_setup_html(path) + answer
                 + "".join(_img(p) for p in written if p.suffix == ".png" and p.parent == out)
                 + f"<h2>Trials</h2>{_table_html(table)}<h2>Each trial</h2>{''.join(sections)}")
         title = path.name

@@ -63,3 +63,26 @@ def test_report_on_something_else_exits_2(cli, tmp_path):
     assert code == 2 and "neither a trial folder" in err
     code, _, err = cli("report", tmp_path / "missing")
     assert code == 2 and "no such results folder" in err
+
+
+def test_report_of_a_study_still_running_with_damaged_and_hostile_parts(cli, tmp_path):
+    """A pending trial, a writer's temporary folder, a damaged trial and a description full of
+    markup: the page counts, names and escapes them; nothing raises."""
+    import shutil
+
+    config = write(tmp_path / "s.yaml", STUDY.replace("name: rep", "name: rep\ndescription: '<script>alert(1)</script> & co'"))
+    assert cli("sweep", config, "-e", "serial", "-q")[0] == 0
+    study = tmp_path / "results" / "rep"
+    trials = sorted(p for p in study.iterdir() if p.is_dir() and not p.name.startswith("."))
+    shutil.rmtree(trials[0])                                   # planned, not there yet: pending
+    (study / ".tmp-abc-999999-0123abcd").mkdir()               # a writer mid-write
+    (trials[1] / "metrics.csv").write_text("epoch,train_loss\n0,nan\n")   # damaged after the fact
+    code, out, err = cli("report", study)
+    assert code == 0, out + err
+    page = (study / "report" / "index.html").read_text()
+    assert "4 trials: 2 complete, 1 pending, 1 corrupt" in page or (
+        "4 trials:" in page and "1 pending" in page and "1 corrupt" in page), page[:600]
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
+    assert trials[1].name in page and "corrupt" in page
+    groups = (study / "report" / "groups.csv").read_text()
+    assert "complete" in groups.splitlines()[0]
