@@ -143,7 +143,8 @@ def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = ()) -> FitResult:
     stopper = EarlyStopper(exp.train.early_stopping) if exp.train.early_stopping else None
     start = time.perf_counter()
     row = _epoch_row(setup, 0, 0, setup.schedule.lr_at(1), None, callbacks)
-    row["time_s"] = 0.0
+    train_time, eval_time = 0.0, time.perf_counter() - start   # optimizer steps; evaluation rows
+    row.update(train_time_s=0.0, eval_time_s=eval_time, time_s=0.0)
     records.metrics.append(row)
     for callback in callbacks:
         callback.on_epoch_end(row)
@@ -169,6 +170,8 @@ def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = ()) -> FitResult:
             norms.append(grad_norm)
             for callback in callbacks:
                 callback.on_step_end(epoch, b + 1, per_epoch, step, loss)
+        steps_done = time.perf_counter()
+        train_time += steps_done - epoch_start
         if divergence:
             break
         if epoch % exp.train.eval_every and epoch != exp.train.epochs:  # no evaluation row this epoch
@@ -177,7 +180,8 @@ def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = ()) -> FitResult:
         row = _epoch_row(setup, epoch, step, lr, float(np.mean(norms)), callbacks)
         norms = []   # grad_norm in a row: the mean over the steps since the row before
         epoch_times.append(time.perf_counter() - epoch_start)
-        row["time_s"] = time.perf_counter() - start
+        eval_time += time.perf_counter() - steps_done
+        row.update(train_time_s=train_time, eval_time_s=eval_time, time_s=time.perf_counter() - start)
         records.metrics.append(row)
         if not all(math.isfinite(v) for k, v in row.items() if k.endswith("_loss")):
             divergence = Divergence("evaluation loss", epoch, step)

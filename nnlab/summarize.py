@@ -10,11 +10,12 @@ import numpy as np
 from .diagnose import diagnose
 from .fit import FitResult
 from .prepare import TrialSetup
+from .tabular import TIMING_COLUMNS
 
 
 def public(row: dict) -> dict:
     """A metrics row without its timing columns (the parts that reproduce exactly)."""
-    return {k: v for k, v in row.items() if k != "time_s"}
+    return {k: v for k, v in row.items() if k not in TIMING_COLUMNS}
 
 
 def summarize(setup: TrialSetup, result: FitResult, after_first_step: dict) -> dict:

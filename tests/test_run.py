@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from nnlab.config import load_config
+from nnlab.tabular import TIMING_COLUMNS
 
 from conftest import ROOT, needs_mnist, write
 
@@ -41,7 +42,10 @@ def test_run_writes_the_trial_folder(cli, tmp_path):
     assert [int(r["epoch"]) for r in metrics] == [0, 1, 2, 3, 4]
     header = list(metrics[0])
     assert header[:8] == ["epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc"]
-    assert header[-1] == "time_s"
+    assert header[-3:] == ["train_time_s", "eval_time_s", "time_s"]   # cumulative seconds, timing columns last
+    last = metrics[-1]
+    assert float(last["train_time_s"]) > 0 and float(last["eval_time_s"]) > 0
+    assert float(last["train_time_s"]) + float(last["eval_time_s"]) <= float(last["time_s"]) * 1.001 + 0.01
     assert metrics[0]["step"] == "0" and metrics[-1]["step"] == str(4 * math.ceil(180 / 32))
     # epoch 0 is before training: softmax CE near ln 3 on three balanced classes
     assert abs(float(metrics[0]["train_loss"]) - math.log(3)) < 0.5
@@ -76,7 +80,7 @@ def test_same_config_same_bytes_other_seed_other_bytes(cli, tmp_path):
     a, b, c = (trial_dirs(tmp_path / r / "tiny")[0] for r in ("a", "b", "c"))
 
     def without_time(path):
-        return [{k: v for k, v in row.items() if k != "time_s"} for row in read_csv(path)]
+        return [{k: v for k, v in row.items() if k not in TIMING_COLUMNS} for row in read_csv(path)]
 
     assert without_time(a / "metrics.csv") == without_time(b / "metrics.csv")
     assert (a / "steps.csv").read_bytes() == (b / "steps.csv").read_bytes()

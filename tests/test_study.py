@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 import yaml
 
+from nnlab.tabular import TIMING_COLUMNS
+
 from conftest import write
 
 # Tests marked slow train the 6-trial reference study, start worker pools, kill
@@ -40,7 +42,7 @@ def fingerprint_table(study_dir: Path) -> dict[str, str]:
 
 def metrics_without_time(path: Path) -> list[dict]:
     with open(path) as f:
-        return [{k: v for k, v in row.items() if k != "time_s"} for row in csv.DictReader(f)]
+        return [{k: v for k, v in row.items() if k not in TIMING_COLUMNS} for row in csv.DictReader(f)]
 
 
 def nnlab(*args, cwd, **kwargs):
