@@ -286,8 +286,9 @@ def reproduce(trial: Path = typer.Argument(..., help="A trial folder (holding co
         return
     where = (f"; metrics.csv first differs at epoch row {result.first_diff_epoch}"
              if result.first_diff_epoch is not None else "; metrics.csv matches, steps or weights differ")
-    warn(f"error: not reproduced: fingerprint {result.fresh[:16]}... != {result.stored[:16]}...{where} "
-         f"(different nnlab/numpy/BLAS? see summary.json environment)")
+    differs = "; ".join(result.environment_differs) or "nnlab, NumPy, BLAS kernel, CPU features and threads all match"
+    warn(f"error: not reproduced: fingerprint {result.fresh[:16]}... != {result.stored[:16]}...{where}. "
+         f"What differs from the recorded environment: {differs}")
     raise typer.Exit(1)
 
 
@@ -402,6 +403,9 @@ def data_fetch(dataset: str = typer.Argument(..., help="mnist or fashion_mnist")
 
 
 def main():
+    from .pinning import pin_environment
+
+    pin_environment()   # before anything loads NumPy: the same kernels on every AVX2 x86-64 machine
     app()
 
 

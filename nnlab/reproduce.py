@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import load_config
@@ -18,6 +18,7 @@ class Reproduction:
     stored: str                   # the fingerprint recomputed from the stored files
     fresh: str                    # the fingerprint of the new run
     first_diff_epoch: int | None  # first metrics.csv row (epoch) that differs, None if the metrics match
+    environment_differs: list[str] = field(default_factory=list)  # 'BLAS kernel: X here, Y when recorded'
 
 
 class CorruptTrial(NnlabError):
@@ -40,7 +41,7 @@ def stored_summary(trial: Path) -> dict:
 def reproduce(trial: Path) -> Reproduction:
     """Train again and compare with the fingerprint recomputed from the stored files (the
     one summary.json states is only a label: the files are the evidence)."""
-    stored_summary(trial)
+    recorded = stored_summary(trial).get("environment") or {}
     try:
         stored = fingerprint_of_files(trial)
     except (OSError, ValueError, KeyError) as exc:
@@ -51,9 +52,12 @@ def reproduce(trial: Path) -> Reproduction:
     fresh = records.summary.get("fingerprint", "?")
     if fresh == stored:
         return Reproduction(True, stored, fresh, None)
+    from .pinning import differences
+
+    changed = differences(recorded, records.summary.get("environment") or {})
     stored_rows = metrics_without_timing((trial / "metrics.csv").read_text()).splitlines()
     fresh_rows = metrics_without_timing(to_csv(records.metrics)).splitlines()
     first = next((i for i, (a, b) in enumerate(zip(stored_rows, fresh_rows, strict=False)) if a != b), None)
     if first is None and len(stored_rows) != len(fresh_rows):
         first = min(len(stored_rows), len(fresh_rows))  # one run has more epochs
-    return Reproduction(False, stored, fresh, first - 1 if first else None)
+    return Reproduction(False, stored, fresh, first - 1 if first else None, changed)

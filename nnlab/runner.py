@@ -27,8 +27,13 @@ BLAS_THREADS = 1
 
 
 def environment() -> dict:
-    return {"nnlab": __version__, "python": platform.python_version(), "numpy": np.__version__,
-            "platform": platform.platform(), "blas_threads": BLAS_THREADS, "pid": os.getpid()}
+    """Where and with what arithmetic the trial ran (see pinning.py): nnlab, Python, NumPy,
+    BLAS library/version/kernel/threads, NumPy's active CPU dispatch targets, the CPU, and
+    whether the kernel pin held."""
+    from .pinning import arithmetic
+
+    return {"nnlab": __version__, "python": platform.python_version(), "platform": platform.platform(),
+            "pid": os.getpid(), **arithmetic(BLAS_THREADS)}
 
 
 def prepare(exp: Experiment, download: bool = True) -> TrialSetup:

@@ -1,0 +1,68 @@
+"""Portable bytes: the nnlab command pins OpenBLAS's kernel family (and NumPy's AVX-512
+dispatch) before NumPy loads, records what held, and `reproduce` names what differs."""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+
+import pytest
+
+from nnlab.pinning import _cpu_flags, differences, pin_environment
+
+from conftest import write
+
+AVX2 = platform.machine() == "x86_64" and {"avx2", "fma"} <= _cpu_flags()
+CONFIG = "name: p\ndata: {name: xor, n_samples: 100, n_test: 20}\nmodel: {hidden: [4]}\ntrain: {epochs: 2}\n"
+
+
+def nnlab(cwd, *args, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "NNLAB_NATIVE_KERNELS",
+                                                               "NPY_DISABLE_CPU_FEATURES")}
+    return subprocess.run([sys.executable, "-m", "nnlab", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**clean, **env}, timeout=300)
+
+
+def summary(folder):
+    (trial,) = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    return trial, json.loads((trial / "summary.json").read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not AVX2, reason="the kernel pin is for AVX2 x86-64 CPUs")
+def test_a_forced_kernel_family_is_overridden_and_recorded(tmp_path):
+    write(tmp_path / "c.yaml", CONFIG)
+    for out, env in (("plain", {}), ("forced", {"OPENBLAS_CORETYPE": "Sandybridge"}),
+                     ("native", {"OPENBLAS_CORETYPE": "Sandybridge", "NNLAB_NATIVE_KERNELS": "1"})):
+        result = nnlab(tmp_path, "run", "c.yaml", "-q", "-o", out, **env)
+        assert result.returncode == 0, result.stderr
+    _, plain = summary(tmp_path / "plain" / "p")
+    _, forced = summary(tmp_path / "forced" / "p")
+    native_trial, native = summary(tmp_path / "native" / "p")
+    assert plain["environment"]["blas_kernel"] == forced["environment"]["blas_kernel"] == "Haswell"
+    assert plain["environment"]["pin"]["pinned"] and forced["environment"]["pin"]["pinned"]
+    assert plain["fingerprint"] == forced["fingerprint"]                 # the pin held against the override
+    assert native["environment"]["blas_kernel"] == "Sandybridge" and not native["environment"]["pin"]["pinned"]
+    assert "NNLAB_NATIVE_KERNELS=1" in native["environment"]["pin"]["why"]
+    assert {"numpy", "blas", "blas_version", "numpy_dispatch", "cpu"} <= set(native["environment"])
+    # Sandybridge kernels give other bytes; reproducing that trial pinned says why it differs
+    result = nnlab(tmp_path, "reproduce", str(native_trial))
+    if native["fingerprint"] != plain["fingerprint"]:
+        assert result.returncode == 1 and "BLAS kernel: Haswell here, Sandybridge when recorded" in result.stderr
+
+
+def test_no_pin_once_numpy_is_loaded():
+    import numpy  # noqa: F401  (pytest has loaded it long before)
+
+    done = pin_environment()
+    assert not done["pinned"] and "NumPy was loaded before" in done["why"]
+
+
+def test_differences_name_each_component():
+    stored = {"nnlab": "0.1.0", "numpy": "2.4.6", "blas_kernel": "SkylakeX", "numpy_dispatch": ["X86_V4"],
+              "blas_threads": 1, "blas_version": "0.3.31"}
+    current = {**stored, "blas_kernel": "Haswell", "numpy_dispatch": ["X86_V3"]}
+    assert differences(stored, current) == ["BLAS kernel: Haswell here, SkylakeX when recorded",
+                                            "NumPy CPU features: ['X86_V3'] here, ['X86_V4'] when recorded"]
+    assert differences(stored, stored) == []
