@@ -57,3 +57,34 @@ def cli(tmp_path, monkeypatch):
 def write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def assert_one_error_line(code: int, out: str, err: str, fragments, results: Path | None = None) -> None:
+    """A refused input: exit 2, exactly one 'error: ...' line holding every fragment, and
+    (given the results folder) nothing written."""
+    assert code == 2, out + err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    assert "Traceback" not in out + err
+    if results is not None:
+        assert not results.exists()
+
+
+def l2_gradient_errors(setup, x, t) -> dict:
+    """Relative error, per weight layer, between the gradient train_step hands the optimizer
+    and finite differences of data loss + L2 penalty (float64 setups)."""
+    from nnlab.fit import l2_penalty, train_step
+    from nnlab.nn.gradcheck import numerical_gradient, rel_error
+
+    captured = {}
+    setup.optimizer.step = lambda params, grads: captured.update({k: g.copy() for k, g in grads.items()})
+
+    def cost():
+        out, _ = setup.objective.outputs(setup.model, x)
+        return setup.objective.loss.forward(out, t)[0] + l2_penalty(setup)
+
+    train_step(setup, x, t, 1, [])
+    return {i: rel_error(captured[f"{i}.W"], numerical_gradient(cost, setup.model.layers[i].params["W"]))
+            for i in setup.weight_indices}

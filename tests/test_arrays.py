@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import write
+from conftest import assert_one_error_line, write
 
 
 def _images(n=240, side=8, seed=0):
@@ -101,13 +101,7 @@ BAD = [
 @pytest.mark.parametrize("arrays, fragments", BAD)
 def test_bad_npz_files_get_one_clear_line(cli, tmp_path, arrays, fragments):
     config = write(tmp_path / "c.yaml", _npz(tmp_path, **arrays))
-    code, out, err = cli("run", config)
-    assert code == 2, out + err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    assert not (tmp_path / "results").exists()
+    assert_one_error_line(*cli("run", config), fragments, tmp_path / "results")
 
 
 @pytest.mark.parametrize("arrays, extra", [

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import ROOT, write
+from conftest import ROOT, assert_one_error_line, write
 
 
 def _table(tmp_path, text, name="t.csv"):
@@ -76,10 +76,4 @@ def test_bad_tables_get_one_clear_line(cli, tmp_path, table, data, fragments):
     if table is not None:
         _table(tmp_path, table)
     config = write(tmp_path / "c.yaml", f"name: t\ndata: {data}\nmodel: {{hidden: [4]}}\nloss: mse\ntrain: {{epochs: 1}}\n")
-    code, out, err = cli("run", config)
-    assert code == 2, out + err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    assert not (tmp_path / "results").exists()
+    assert_one_error_line(*cli("run", config), fragments, tmp_path / "results")
