@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import signal
 from pathlib import Path
 from typing import Optional
@@ -97,6 +98,7 @@ def run(
     from .config import read_yaml
     from .console import TrainingProgress, print_findings, print_summary
     from .doctor import check
+    from .evaluate import set_threads
     from .executors import SerialExecutor
     from .fit import steps_per_epoch
     from .plan import plan_run
@@ -105,6 +107,7 @@ def run(
     from .store import COMPLETE_STATUSES, trial_status
     from .study import run_trials
 
+    set_threads(os.cpu_count() or 1)   # one trial: its evaluation passes may use every core (same bytes)
     data, lines = read_yaml(config)
     data.setdefault("name", config.stem)
     trial = plan_run(data, overrides or [], str(config), lines).trials[0]

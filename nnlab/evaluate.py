@@ -1,11 +1,46 @@
 """Evaluation passes: mean loss and accuracy (or MAE) over a split, in evaluation mode
-(dropout off, BatchNorm running statistics), in chunks of bounded memory."""
+(dropout off, BatchNorm running statistics), in chunks of bounded memory.
+
+Chunks are independent, so a single ``nnlab run`` evaluates them on a small thread pool
+(:func:`set_threads`; NumPy and BLAS release the GIL): each chunk is computed exactly as
+alone, by the same one-thread BLAS kernel, and the per-chunk sums are added in chunk order,
+so the bytes are those of a serial pass. Sweeps keep one thread per trial.
+"""
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from .prepare import TrialSetup
+
+_threads = 1
+_pool: ThreadPoolExecutor | None = None
+
+
+def set_threads(n: int) -> None:
+    """Evaluate up to ``n`` chunks at once in this process (1: serially)."""
+    global _threads, _pool
+    _threads = max(1, int(n))
+    if _pool is not None:
+        _pool.shutdown(wait=False)
+        _pool = None
+
+
+def _map(fn, items: list) -> list:
+    """``[fn(i) for i in items]``, on the pool when there is one and more than one item."""
+    global _pool
+    if _threads < 2 or len(items) < 2:
+        return [fn(i) for i in items]
+    if _pool is None:
+        _pool = ThreadPoolExecutor(_threads, thread_name_prefix="nnlab-eval")
+    errors = np.geterr()   # numpy's error state is per thread: the workers get the caller's
+
+    def run(i):
+        with np.errstate(**errors):
+            return fn(i)
+    return list(_pool.map(run, items))
 
 
 def predict(setup: TrialSetup, x: np.ndarray) -> np.ndarray:
@@ -28,19 +63,24 @@ def evaluate(setup: TrialSetup, split: str) -> dict[str, float]:
     x, t = setup.splits[split]
     objective = setup.objective
     classification_mae = setup.data.kind == "classification" and "mae" in setup.exp.train.extra_metrics
-    total, metric, abs_error = 0.0, 0.0, 0.0
     chunk = setup.model.eval_chunk
-    for i in range(0, len(x), chunk):
+
+    def one(i: int) -> tuple:
+        """(loss sum, metric sum, absolute error sum) of the chunk starting at row i."""
         out, _ = objective.outputs(setup.model, x[i:i + chunk])
         target = t[i:i + chunk]
         loss, _ = objective.eval_loss.forward(out, target)
-        total += loss * len(out)
         if setup.data.kind == "regression":  # MAE of what the model outputs (after a fused activation)
-            metric += float(np.sum(np.abs(_after_output(setup, out) - target), dtype=np.float64)) / out.shape[1]
+            part = float(np.sum(np.abs(_after_output(setup, out) - target), dtype=np.float64)) / out.shape[1]
         else:
-            metric += float(np.sum(predicted_class(out, objective.reads) == setup.labels[split][i:i + chunk]))
-        if classification_mae:
-            abs_error += _classification_abs_error(setup, split, i, out)
+            part = float(np.sum(predicted_class(out, objective.reads) == setup.labels[split][i:i + chunk]))
+        return loss * len(out), part, _classification_abs_error(setup, split, i, out) if classification_mae else 0.0
+
+    total, metric, abs_error = 0.0, 0.0, 0.0
+    for loss_sum, part, abs_part in _map(one, list(range(0, len(x), chunk))):   # summed in chunk order
+        total += loss_sum
+        metric += part
+        abs_error += abs_part
     n = len(x)
     row = {f"{split}_loss": total / n, f"{split}_{setup.metric}": metric / n}
     if classification_mae:

@@ -356,3 +356,27 @@ def test_a_rule_on_an_empty_split_is_a_config_error(cli, tmp_path):
                          "train.stop_when={metric: val_loss, below: 0.01}")
     assert code == 2 and "reads the val split, which is empty" in err, out + err
     assert trial_dirs(tmp_path / "results" / "tiny") == [] if (tmp_path / "results" / "tiny").exists() else True
+
+
+@pytest.mark.parametrize("model", [{"hidden": [16, 8]}, {"layers": [{"conv2d": 2, "padding": "same"}, "relu", "maxpool2d",
+                                                                      "flatten", {"dense": 3}]}], ids=["mlp", "cnn"])
+def test_evaluation_on_threads_gives_the_serial_bytes(model, tmp_path):
+    """`nnlab run` evaluates chunks on a thread pool: every number must equal the serial pass."""
+    import numpy as np
+
+    from nnlab.config import validate
+    from nnlab.evaluate import evaluate_all, set_threads
+    from nnlab.prepare import prepare
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", x_train=rng.random((3000, 6, 6)), y_train=rng.integers(0, 3, 3000))
+    setup = prepare(validate({"data": {"name": "npz", "path": str(tmp_path / "d.npz")}, "model": model}))
+    setup.model.eval_chunk = 256   # many chunks
+    try:
+        set_threads(1)
+        serial = evaluate_all(setup)
+        set_threads(3)
+        threaded = evaluate_all(setup)
+    finally:
+        set_threads(1)
+    assert serial == threaded and len(serial) == 6
