@@ -302,8 +302,12 @@ def stratified_split(y: np.ndarray, n_val: int, rng: np.random.Generator, strati
     return np.flatnonzero(~mask), np.flatnonzero(mask)
 
 
-def load_dataset(cfg, split_rng: np.random.Generator, download: bool = True) -> Dataset:
-    """Load, split (validation from the full train set), take ``subset``, normalise."""
+def load_dataset(cfg, split_rng: np.random.Generator, download: bool = True, dtype=None) -> Dataset:
+    """Load, split (validation from the full train set), take ``subset``, normalise.
+
+    ``dtype`` (the trial's): image sets scaled by 255 (or not normalised) come back in it,
+    converted a block of rows at a time, so no float64 copy of the whole set is ever held
+    (the values are those of the float64 pass cast to ``dtype``). Otherwise float64."""
     kind = cfg.task if cfg.name in ("csv", "npz") else DATASET_KINDS[cfg.name]
     image_shape = None
     if cfg.name == "npz":
@@ -340,7 +344,10 @@ def load_dataset(cfg, split_rng: np.random.Generator, download: bool = True) -> 
     x_train, y_train = x_train[train_idx], y_train[train_idx]
     if cfg.resize is not None:
         x_train, x_val, x_test = (resize_images(x, IMAGE_SIDE, tuple(cfg.resize)) for x in (x_train, x_val, x_test))
-    x_train, x_val, x_test = normalize(cfg.normalize, x_train, x_val, x_test, images)
+    if images and dtype is not None and cfg.normalize in ("scale", "none"):
+        x_train, x_val, x_test = (_images_as(x, np.dtype(dtype), cfg.normalize == "scale") for x in (x_train, x_val, x_test))
+    else:
+        x_train, x_val, x_test = normalize(cfg.normalize, x_train, x_val, x_test, images)
     if cfg.name in ("mnist", "fashion_mnist"):
         image_shape = (1, *(tuple(cfg.resize) if cfg.resize else IMAGE_SIDE))
     if cfg.target == "input":  # an autoencoder: reconstruct the normalised input
@@ -348,6 +355,20 @@ def load_dataset(cfg, split_rng: np.random.Generator, download: bool = True) -> 
     n_classes = (int(max(y_train.max(), y_test.max() if len(y_test) else 0) + 1)  # an empty test split (test_fraction: 0)
                  if kind == "classification" else None)
     return Dataset(cfg.name, kind, x_train, y_train, x_val, y_val, x_test, y_test, n_classes, image_shape)
+
+
+BLOCK_ROWS = 4096   # rows converted at a time by _images_as
+
+
+def _images_as(x: np.ndarray, dtype: np.dtype, scale: bool) -> np.ndarray:
+    """``normalize``'s image arithmetic (float64, then x / 255) cast to ``dtype``, block by block."""
+    out = np.empty(x.shape, dtype=dtype)
+    for i in range(0, len(x), BLOCK_ROWS):
+        block = x[i:i + BLOCK_ROWS].astype(np.float64)
+        if scale:
+            block /= 255.0
+        out[i:i + BLOCK_ROWS] = block
+    return out
 
 
 def normalize(mode: str, x_train, x_val, x_test, images: bool):

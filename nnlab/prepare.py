@@ -92,7 +92,7 @@ class TrialSetup:
 def _targets(y: np.ndarray, kind: str, loss: str, outputs: int, dtype) -> np.ndarray:
     """Labels as the loss wants them: int labels for CE, one-hot or a column otherwise."""
     if kind == "regression":
-        return y.astype(dtype)
+        return y.astype(dtype, copy=False)   # an autoencoder's targets are its inputs: no second copy
     if loss == "cross_entropy":
         return y
     if outputs == 1:
@@ -104,7 +104,7 @@ def prepare(exp: Experiment, dataset: Dataset | None = None, download: bool = Tr
     """Load the data and build model, objective, optimizer and schedule for ``exp``."""
     streams = spawn_streams(exp.seed)
     dtype = np.dtype(exp.train.dtype)
-    data = dataset if dataset is not None else load_dataset(exp.data, streams["split"], download)
+    data = dataset if dataset is not None else load_dataset(exp.data, streams["split"], download, dtype)
     outputs = n_outputs(data.kind, data.n_classes, exp.loss.name, data.y_train, exp.model.outputs)
     specs = layer_specs(exp.model, outputs)
     images = uses_images(specs)
@@ -116,7 +116,7 @@ def prepare(exp: Experiment, dataset: Dataset | None = None, download: bool = Tr
     schedule_kwargs = exp.schedule.model_dump() if exp.schedule is not None else {"name": None}
     schedule = make_schedule(optimizer, **schedule_kwargs)
     # a model that starts on images gets (N, C, H, W) views of the flat rows; targets stay flat
-    splits = {split: (_shaped(x.astype(dtype), data, images), _targets(y, data.kind, exp.loss.name, outputs, dtype))
+    splits = {split: (_shaped(x.astype(dtype, copy=False), data, images), _targets(y, data.kind, exp.loss.name, outputs, dtype))
               for split, x, y in data.splits()}
     labels = {split: y for split, _, y in data.splits()}
     for what, metric in (("train.stop_when.metric", exp.train.stop_when and exp.train.stop_when.metric),

@@ -176,3 +176,17 @@ def test_mnist_downscaled_to_20x20_for_a_400_input_net(tmp_path):
     assert setup.splits["train"][0].shape == (100, 400) and setup.splits["test"][0].shape == (50, 400)
     assert setup.splits["train"][0].min() >= 0.0 and setup.splits["train"][0].max() <= 1.0
     assert "dense(400->25)" in setup.model.describe()
+
+
+@needs_mnist
+@pytest.mark.parametrize("normalize", ["scale", "none"])
+def test_images_come_back_in_the_trial_dtype_with_the_float64_values(normalize):
+    """Loading straight into float32 (no float64 copy of the set: half the peak memory of
+    `nnlab run configs/mnist.yaml`) gives exactly the float64 pipeline's values, cast."""
+    cfg = DataConfig(name="mnist", normalize=normalize, validation=0.1)
+    wide = data.load_dataset(cfg, np.random.default_rng(0))
+    narrow = data.load_dataset(cfg, np.random.default_rng(0), dtype=np.float32)
+    for split in ("x_train", "x_val", "x_test"):
+        assert getattr(wide, split).dtype == np.float64 and getattr(narrow, split).dtype == np.float32
+        assert np.array_equal(getattr(wide, split).astype(np.float32), getattr(narrow, split))
+    assert np.array_equal(wide.y_train, narrow.y_train)
