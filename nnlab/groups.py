@@ -84,9 +84,9 @@ def label(values: dict) -> str:
     return ", ".join(f"{k.split('.')[-1]}={v}" for k, v in values.items()) or "all trials"
 
 
-def group_rows(table, axes: list[str], convergence: dict[str, float | None] | None = None) -> list[dict]:
+def group_rows(table, axes: list[str]) -> list[dict]:
     """One row per group: its swept values, status counts, n and statistics per metric,
-    convergence speed, and the events that fired in a majority of its trials."""
+    and the events that fired in a majority of its trials (convergence speed: :func:`add_convergence`)."""
     axes = [a for a in axes if a != "seed" and a in table]
     metrics = ([c for c in table.columns if c.startswith("final_")]
                + [c for c in table.columns if c.startswith("best_") and c not in ("best_epoch", "best_monitor", "best_value")]
@@ -110,14 +110,20 @@ def group_rows(table, axes: list[str], convergence: dict[str, float | None] | No
             row[f"{metric}_ci95"] = s.ci95 if s else None
         if len(used) == 1:
             row["note"] = "n = 1: no interval"
-        if convergence is not None:
-            reached = [convergence.get(t) for t in used["trial"]]
-            hits = [e for e in reached if e is not None]
-            row["epochs_to_target_mean"] = float(np.mean(hits)) if hits else None
-            row["reached_target"] = f"{len(hits)}/{len(used)}"
         row["majority_events"] = _majority_events(members)
         rows.append(row)
     return rows
+
+
+def add_convergence(groups: list[dict], table, axes: list[str], convergence: dict[str, int | None]) -> None:
+    """Fill each group row's ``epochs_to_target_mean`` (over its complete trials that got
+    there) and ``reached_target`` ("2/3") from :func:`epochs_to_target`'s per-trial epochs."""
+    axes = [a for a in axes if a != "seed" and a in table]
+    for row, (_, members) in zip(groups, _groups(table, axes), strict=True):
+        used = members[members["status"] == "complete"]
+        hits = [e for e in (convergence.get(t) for t in used["trial"]) if e is not None]
+        row["epochs_to_target_mean"] = float(np.mean(hits)) if hits else None
+        row["reached_target"] = f"{len(hits)}/{len(used)}"
 
 
 def _groups(table, axes: list[str]):

@@ -63,13 +63,13 @@ def _table_html(table) -> str:
 def _answer(study: Path, table, axes: list[str], out: Path) -> tuple[str, list[Path]]:
     """groups.csv and comparisons.csv, and the page's answer: the comparison sentences and
     the group table (mean ± 95% interval of the primary metric per configuration)."""
-    from .groups import comparisons, epochs_to_target, group_rows, primary_metric
+    from .groups import add_convergence, comparisons, epochs_to_target, group_rows, primary_metric
     from .tabular import to_csv
 
     if table.empty:
         return "", []
     groups = group_rows(table, axes)
-    groups = group_rows(table, axes, epochs_to_target(study, table, groups, axes))
+    add_convergence(groups, table, axes, epochs_to_target(study, table, groups, axes))
     compared = comparisons(table, axes)
     (out / "groups.csv").write_text(to_csv(groups))
     (out / "comparisons.csv").write_text(to_csv(compared))
@@ -197,14 +197,16 @@ def cached_plot(trial: Path, png: Path, kind: str) -> Path | None:
 
 
 def _draw_one(args) -> None:
+    import contextlib
+
     trial, out, kind = args
-    cached_plot(Path(trial), Path(out), kind)
+    with contextlib.suppress(Exception):  # a damaged trial is named by trial_section, which draws it again
+        cached_plot(Path(trial), Path(out), kind)
 
 
 def render_in_parallel(trials: list[Path], out: Path) -> None:
     """Fill the cache for every trial whose figures are not cached yet, on all cores."""
-    todo = [t for t in trials if folder_status(t)[0] != "corrupt" and not
-            (trial_cache_hit(t, "curves") and trial_cache_hit(t, "reconstructions"))]
+    todo = [t for t in trials if not all(trial_cache_hit(t, kind) for kind in DRAW)]
     workers = min(len(todo), os.cpu_count() or 1)
     if workers < 2 or len(todo) < 4:
         return   # drawn one by one by trial_section
