@@ -98,16 +98,16 @@ def run(
     from .config import read_yaml
     from .console import TrainingProgress, print_findings, print_summary
     from .doctor import check
-    from .evaluate import set_threads
     from .executors import SerialExecutor
     from .fit import steps_per_epoch
+    from .nn.parallel import set_threads
     from .plan import plan_run
     from .preflight import check_memory, check_writable
     from .runner import prepare
     from .store import COMPLETE_STATUSES, trial_status
     from .study import run_trials
 
-    set_threads(os.cpu_count() or 1)   # one trial: its evaluation passes may use every core (same bytes)
+    set_threads(os.cpu_count() or 1)   # one trial: its products and evaluation use every core (same bytes)
     data, lines = read_yaml(config)
     data.setdefault("name", config.stem)
     trial = plan_run(data, overrides or [], str(config), lines).trials[0]
@@ -277,9 +277,11 @@ def reproduce(trial: Path = typer.Argument(..., help="A trial folder (holding co
 
     Example: nnlab reproduce results/mnist/run-a6af38f7
     """
+    from .nn.parallel import set_threads
     from .reproduce import reproduce as reproduce_trial
     from .reproduce import stored_summary
 
+    set_threads(os.cpu_count() or 1)   # the bytes do not depend on it (nn/parallel.py)
     summary = stored_summary(trial)
     say(f"reproducing {trial} ({summary.get('epochs_run')} epochs) ...")
     result = reproduce_trial(trial)

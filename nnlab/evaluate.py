@@ -1,46 +1,18 @@
 """Evaluation passes: mean loss and accuracy (or MAE) over a split, in evaluation mode
 (dropout off, BatchNorm running statistics), in chunks of bounded memory.
 
-Chunks are independent, so a single ``nnlab run`` evaluates them on a small thread pool
-(:func:`set_threads`; NumPy and BLAS release the GIL): each chunk is computed exactly as
-alone, by the same one-thread BLAS kernel, and the per-chunk sums are added in chunk order,
-so the bytes are those of a serial pass. Sweeps keep one thread per trial.
+Chunks are independent, so a single ``nnlab run`` evaluates them on the trial's thread
+pool (``nn/parallel.py``; NumPy and BLAS release the GIL): each chunk is computed exactly
+as alone, by the same one-thread BLAS kernel, and the per-chunk sums are added in chunk
+order, so the bytes are those of a serial pass. Sweeps keep one thread per trial.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
+from .nn.parallel import map_ordered
 from .prepare import TrialSetup
-
-_threads = 1
-_pool: ThreadPoolExecutor | None = None
-
-
-def set_threads(n: int) -> None:
-    """Evaluate up to ``n`` chunks at once in this process (1: serially)."""
-    global _threads, _pool
-    _threads = max(1, int(n))
-    if _pool is not None:
-        _pool.shutdown(wait=False)
-        _pool = None
-
-
-def _map(fn, items: list) -> list:
-    """``[fn(i) for i in items]``, on the pool when there is one and more than one item."""
-    global _pool
-    if _threads < 2 or len(items) < 2:
-        return [fn(i) for i in items]
-    if _pool is None:
-        _pool = ThreadPoolExecutor(_threads, thread_name_prefix="nnlab-eval")
-    errors = np.geterr()   # numpy's error state is per thread: the workers get the caller's
-
-    def run(i):
-        with np.errstate(**errors):
-            return fn(i)
-    return list(_pool.map(run, items))
 
 
 def predict(setup: TrialSetup, x: np.ndarray) -> np.ndarray:
@@ -60,30 +32,41 @@ def predicted_class(out: np.ndarray, reads: str) -> np.ndarray:
 def evaluate(setup: TrialSetup, split: str) -> dict[str, float]:
     """``{<split>_loss, <split>_acc | <split>_mae}``: means over the split (loss always with
     mean reduction, whatever the training reduction)."""
+    return _row(setup, split, map_ordered(lambda i: _chunk_sums(setup, split, i), _starts(setup, split)))
+
+
+def _starts(setup: TrialSetup, split: str) -> list[int]:
+    return list(range(0, len(setup.splits[split][0]), setup.model.eval_chunk))
+
+
+def _chunk_sums(setup: TrialSetup, split: str, i: int) -> tuple[float, float, float]:
+    """(loss sum, metric sum, absolute error sum) of the split's chunk starting at row i."""
     x, t = setup.splits[split]
-    objective = setup.objective
-    classification_mae = setup.data.kind == "classification" and "mae" in setup.exp.train.extra_metrics
-    chunk = setup.model.eval_chunk
+    objective, chunk = setup.objective, setup.model.eval_chunk
+    out, _ = objective.outputs(setup.model, x[i:i + chunk])
+    target = t[i:i + chunk]
+    loss, _ = objective.eval_loss.forward(out, target)
+    if setup.data.kind == "regression":  # MAE of what the model outputs (after a fused activation)
+        part = float(np.sum(np.abs(_after_output(setup, out) - target), dtype=np.float64)) / out.shape[1]
+    else:
+        part = float(np.sum(predicted_class(out, objective.reads) == setup.labels[split][i:i + chunk]))
+    return loss * len(out), part, _classification_abs_error(setup, split, i, out) if _classification_mae(setup) else 0.0
 
-    def one(i: int) -> tuple:
-        """(loss sum, metric sum, absolute error sum) of the chunk starting at row i."""
-        out, _ = objective.outputs(setup.model, x[i:i + chunk])
-        target = t[i:i + chunk]
-        loss, _ = objective.eval_loss.forward(out, target)
-        if setup.data.kind == "regression":  # MAE of what the model outputs (after a fused activation)
-            part = float(np.sum(np.abs(_after_output(setup, out) - target), dtype=np.float64)) / out.shape[1]
-        else:
-            part = float(np.sum(predicted_class(out, objective.reads) == setup.labels[split][i:i + chunk]))
-        return loss * len(out), part, _classification_abs_error(setup, split, i, out) if classification_mae else 0.0
 
+def _classification_mae(setup: TrialSetup) -> bool:
+    return setup.data.kind == "classification" and "mae" in setup.exp.train.extra_metrics
+
+
+def _row(setup: TrialSetup, split: str, sums: list[tuple[float, float, float]]) -> dict[str, float]:
+    """The split's means from its chunk sums, added in chunk order (the bytes of a serial pass)."""
     total, metric, abs_error = 0.0, 0.0, 0.0
-    for loss_sum, part, abs_part in _map(one, list(range(0, len(x), chunk))):   # summed in chunk order
+    for loss_sum, part, abs_part in sums:
         total += loss_sum
         metric += part
         abs_error += abs_part
-    n = len(x)
+    n = len(setup.splits[split][0])
     row = {f"{split}_loss": total / n, f"{split}_{setup.metric}": metric / n}
-    if classification_mae:
+    if _classification_mae(setup):
         row[f"{split}_mae"] = abs_error / n
     return row
 
@@ -103,8 +86,11 @@ def _classification_abs_error(setup: TrialSetup, split: str, start: int, out: np
 
 
 def evaluate_all(setup: TrialSetup) -> dict[str, float]:
-    """Every split in metrics.csv order: train, val, test."""
+    """Every split in metrics.csv order: train, val, test. The chunks of all splits go to the
+    pool together (a split of one chunk would otherwise keep a core idle)."""
+    jobs = [(split, i) for split in setup.splits for i in _starts(setup, split)]
+    sums = map_ordered(lambda job: _chunk_sums(setup, *job), jobs)
     row: dict[str, float] = {}
     for split in setup.splits:
-        row.update(evaluate(setup, split))
+        row.update(_row(setup, split, [s for (name, _), s in zip(jobs, sums, strict=True) if name == split]))
     return row

@@ -23,8 +23,9 @@ from .stats import PROBE_SIZE
 IDX_SHAPES = {"mnist": (60_000, 10_000, 784, 10), "fashion_mnist": (60_000, 10_000, 784, 10)}
 EVAL_ROWS = 8192         # rows per evaluation pass of an MLP (Sequential.eval_chunk; smaller for CNNs)
 WEIGHT_COPIES = 4        # init, final, best (early stopping) and the update-ratio copy
-# Optimizer state per parameter, in parameter-sized arrays (torch.optim's buffers).
-STATE_ARRAYS = {"sgd": 1, "momentum": 1, "nesterov": 1, "adam": 2, "adamw": 2, "rmsprop": 3, "adagrad": 1}
+# Optimizer state per parameter, in parameter-sized arrays (torch.optim's buffers; Adam's
+# update also keeps one scratch array).
+STATE_ARRAYS = {"sgd": 1, "momentum": 1, "nesterov": 1, "adam": 3, "adamw": 3, "rmsprop": 3, "adagrad": 1}
 DATA_COPIES = 4          # float64 copies of the inputs alive at the peak of loading
 USABLE_SHARE = 0.8       # leave room for the interpreter, NumPy temporaries and other processes
 

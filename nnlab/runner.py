@@ -21,19 +21,22 @@ from .records import TrialRecords, failed_records
 from .stats import UnitStats
 from .summarize import summarize
 
-# OpenBLAS gives different bytes with 1 and 2 threads (measured), so every trial runs
-# with one BLAS thread wherever it runs: alone, in a pool or on a Dask worker.
+# OpenBLAS gives different bytes with 1 and 2 threads (measured), so every trial calls BLAS
+# with one thread wherever it runs: alone, in a pool or on a Dask worker. A single run uses
+# its other cores through nn/parallel.py, which keeps the one-thread bytes.
 BLAS_THREADS = 1
 
 
 def environment() -> dict:
     """Where and with what arithmetic the trial ran (see pinning.py): nnlab, Python, NumPy,
-    BLAS library/version/kernel/threads, NumPy's active CPU dispatch targets, the CPU, and
-    whether the kernel pin held."""
+    BLAS library/version/kernel/threads, NumPy's active CPU dispatch targets, the CPU,
+    whether the kernel pin held, and ``threads``: how many threads the trial's split products
+    ran on (nn/parallel.py; the bytes do not depend on it)."""
+    from .nn.parallel import threads
     from .pinning import arithmetic
 
     return {"nnlab": __version__, "python": platform.python_version(), "platform": platform.platform(),
-            "pid": os.getpid(), **arithmetic(BLAS_THREADS)}
+            "pid": os.getpid(), **arithmetic(BLAS_THREADS), "threads": threads()}
 
 
 def prepare(exp: Experiment, download: bool = True) -> TrialSetup:

@@ -365,7 +365,8 @@ def test_evaluation_on_threads_gives_the_serial_bytes(model, tmp_path):
     import numpy as np
 
     from nnlab.config import validate
-    from nnlab.evaluate import evaluate_all, set_threads
+    from nnlab.evaluate import evaluate_all
+    from nnlab.nn.parallel import set_threads
     from nnlab.prepare import prepare
 
     rng = np.random.default_rng(0)

@@ -168,7 +168,7 @@ def build_model(specs: list[dict], input_shape: Shape, explicit: bool = True) ->
             largest = max(largest, _size(out) // layer.filters * shape[0] * kh * kw)  # type: ignore[index]
         layers.append(layer)
         shape, largest = out, max(largest, _size(out))
-    if layers and isinstance(layers[0], Conv2d):
+    if layers and isinstance(layers[0], (Conv2d, Dense)):
         layers[0].skip_input_grad = True   # nothing reads the gradient with respect to the data
     model = Sequential(layers)
     if uses_images(specs):  # MLPs keep 8192 rows: their evaluation sums (and bytes) stay as they were

@@ -23,6 +23,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .init import INITIALIZERS
 from .layers import BatchNorm, Layer
+from .parallel import matmul
 
 Pads = tuple[int, int, int, int]   # top, bottom, left, right
 
@@ -121,7 +122,7 @@ class Conv2d(Layer):
         win = sliding_window_view(rows, (kh, kw), axis=(1, 2))[:, ::sh, ::sw]  # (N, OH, OW, C, kh, kw), a view
         oh, ow = win.shape[1], win.shape[2]
         cols = win.transpose(0, 1, 2, 4, 5, 3).reshape(n * oh * ow, -1)  # im2col, (kh, kw, C) per row: the one copy
-        out = cols @ self._matrix().T                                     # (N*OH*OW, F)
+        out = matmul(cols, self._matrix().T)                                   # (N*OH*OW, F)
         if self.bias:
             out += self.params["b"]
         return out.reshape(n, oh, ow, f).transpose(0, 3, 1, 2), (cols, rows.shape)
@@ -135,13 +136,13 @@ class Conv2d(Layer):
         n, f, oh, ow = dout.shape
         (kh, kw), (sh, sw), c = self.kernel, self.stride, self.in_channels
         d = dout.transpose(0, 2, 3, 1).reshape(n * oh * ow, f)
-        dw = (d.T @ cols).reshape(f, kh, kw, c)
+        dw = matmul(d.T, cols).reshape(f, kh, kw, c)    # rows: filters
         np.copyto(self.grads["W"], dw.transpose(0, 3, 1, 2))
         if self.bias:
             np.sum(d, axis=0, out=self.grads["b"])
         if self.skip_input_grad:
             return None
-        dcols = (d @ self._matrix()).reshape(n, oh, ow, kh, kw, c)
+        dcols = matmul(d, self._matrix()).reshape(n, oh, ow, kh, kw, c)
         dx = np.zeros(padded, dtype=dout.dtype)                           # (N, H + pads, W + pads, C)
         for i in range(kh):   # one slice-add per kernel offset: the adjoint of the windows view
             for j in range(kw):

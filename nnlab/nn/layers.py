@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .init import INITIALIZERS
+from .parallel import matmul
 
 
 class Layer:
@@ -54,6 +55,9 @@ class Dense(Layer):
     Backward: dW = x^T dout, db = sum_n dout, dx = dout W^T.
     ``bias=False`` drops b (y = x @ W); ``trainable=False`` keeps the layer's parameters out
     of the optimizer (its gradients are still computed, for the layers before it).
+    ``skip_input_grad`` (set for a network's first layer) leaves dx out: nothing reads it.
+    Products go through ``parallel.matmul`` (split by rows on a single run's threads, with
+    the bytes of the whole product).
     """
 
     name = "dense"
@@ -64,6 +68,7 @@ class Dense(Layer):
         self.fan_in, self.units = fan_in, units
         self.init, self.bias_init = init, bias_init
         self.bias, self.trainable = bias, trainable
+        self.skip_input_grad = False
 
     def initialize(self, rng: np.random.Generator, dtype) -> None:
         init_name, init_kwargs = self.init
@@ -75,16 +80,19 @@ class Dense(Layer):
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
     def forward(self, x, training=False, rng=None):
-        if not self.bias:
-            return x @ self.params["W"], x
-        return x @ self.params["W"] + self.params["b"], x
+        out = matmul(x, self.params["W"])
+        if self.bias:
+            out += self.params["b"]
+        return out, x
 
     def backward(self, dout, cache):
         x = cache
-        np.matmul(x.T, dout, out=self.grads["W"])
+        matmul(x.T, dout, out=self.grads["W"])     # split by input features, never by the batch it sums over
         if self.bias:
             np.sum(dout, axis=0, out=self.grads["b"])
-        return dout @ self.params["W"].T
+        if self.skip_input_grad:
+            return None
+        return matmul(dout, self.params["W"].T)
 
     def __repr__(self) -> str:
         extra = ("" if self.bias else ", no bias") + ("" if self.trainable else ", frozen")

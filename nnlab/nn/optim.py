@@ -9,7 +9,11 @@ the weights directly (w -= lr * wd * w).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
+
+from .parallel import elementwise
 
 
 class Optimizer:
@@ -75,16 +79,32 @@ class Adam(Optimizer):
         if not state:
             state["exp_avg"] = np.zeros_like(w)
             state["exp_avg_sq"] = np.zeros_like(w)
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= dtype(self.beta1)
-        m += dtype(1 - self.beta1) * g
-        v *= dtype(self.beta2)
-        v += dtype(1 - self.beta2) * (g * g)
         t = self.steps
-        bias_correction1 = 1 - self.beta1 ** t
-        bias_correction2 = 1 - self.beta2 ** t
-        denom = np.sqrt(v) / dtype(np.sqrt(bias_correction2)) + dtype(self.eps)
-        w -= dtype(self.lr / bias_correction1) * (m / denom)
+        constants = (dtype(self.beta1), dtype(1 - self.beta1), dtype(self.beta2), dtype(1 - self.beta2),
+                     dtype(np.sqrt(1 - self.beta2 ** t)), dtype(self.eps), dtype(self.lr / (1 - self.beta1 ** t)))
+        scratch = state.setdefault("_scratch", np.empty_like(w))   # not saved: a buffer, not state
+        elementwise(partial(_adam_update, constants), w, np.ascontiguousarray(g), state["exp_avg"],
+                    state["exp_avg_sq"], scratch)
+
+
+def _adam_update(constants, w, g, m, v, tmp) -> None:
+    """Adam's update in place, one scratch array, the operations of the formula in its order:
+    m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; denom = sqrt(v) / sqrt(1 - b2^t) + eps;
+    w -= lr / (1 - b1^t) * (m / denom). Element-wise, so it may run on pieces in parallel."""
+    b1, one_minus_b1, b2, one_minus_b2, root_correction2, eps, step = constants
+    m *= b1
+    np.multiply(g, one_minus_b1, out=tmp)
+    m += tmp
+    v *= b2
+    np.multiply(g, g, out=tmp)
+    tmp *= one_minus_b2
+    v += tmp
+    np.sqrt(v, out=tmp)
+    tmp /= root_correction2
+    tmp += eps
+    np.divide(m, tmp, out=tmp)
+    tmp *= step
+    w -= tmp
 
 
 class AdamW(Adam):

@@ -1,0 +1,160 @@
+"""One trial on several threads gives the bytes of one thread: products split by rows of the
+result (never by the summed dimension), element-wise updates split into pieces."""
+
+import json
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from nnlab.config import load_config
+from nnlab.fit import batch_size
+from nnlab.nn import parallel
+from nnlab.plan import plan
+from nnlab.prepare import prepare
+from nnlab.runner import run_trial
+from nnlab.store import finish_summary
+
+from conftest import ROOT, arithmetic_differs, mnist_available
+
+
+@pytest.fixture
+def threads():
+    """set_threads for the test, and back to one thread (the default) afterwards. BLAS itself
+    runs one thread per call, as in every trial (runner.py); OpenBLAS's own threads would
+    give other bytes whatever the split."""
+    with threadpool_limits(1):
+        yield parallel.set_threads
+    parallel.set_threads(1)
+
+
+@pytest.fixture
+def count_splits(monkeypatch):
+    """Counts products and updates that really ran in parts (a test that never split proves nothing)."""
+    calls = []
+    real = parallel._run_parts
+
+    def spy(fn, parts):
+        calls.append(len(parts))
+        return real(fn, parts)
+    monkeypatch.setattr(parallel, "_run_parts", spy)
+    return calls
+
+
+def test_cuts_start_on_blocks_and_keep_a_block_each():
+    for n in range(1, 400):
+        for parts in (1, 2, 3):
+            slices = parallel.cuts(n, 12, parts)
+            assert slices[0].start == 0 and slices[-1].stop == n
+            assert all(a.stop == b.start for a, b in zip(slices, slices[1:], strict=False))
+            assert all(s.start % 12 == 0 for s in slices)
+            assert len(slices) == max(1, min(parts, n // 12))
+            if n >= 12:
+                assert all(s.stop - s.start >= 12 for s in slices)
+    assert parallel.cuts(128, 12, 2) == [slice(0, 60), slice(60, 128)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_split_products_equal_whole_ones_for_random_shapes(dtype, threads, monkeypatch, count_splits):
+    """Any shape a user's model may have: rows of C cut at multiples of the kernel block, on
+    C-ordered and transposed operands (x.T @ dY and dY @ W.T are transposed views)."""
+    monkeypatch.setattr(parallel, "MIN_MACS", 0)
+    rng = np.random.default_rng(7)
+    for n_threads in (2, 3):
+        threads(n_threads)
+        for _ in range(60):
+            m, k, n = (int(v) for v in rng.integers(2, [700, 1000, 300]))
+            a = rng.standard_normal((m, k)).astype(dtype)
+            b = rng.standard_normal((k, n)).astype(dtype)
+            for left, right in ((a, b), (np.asfortranarray(a), b), (a, np.asfortranarray(b))):
+                whole = np.matmul(left, right)
+                assert parallel.matmul(left, right).tobytes() == whole.tobytes(), (m, k, n)
+                out = np.empty_like(whole)
+                assert parallel.matmul(left, right, out=out) is out and out.tobytes() == whole.tobytes()
+    assert sum(count_splits) > 200
+
+
+def _model_bytes(setup, xb, tb) -> bytes:
+    """Outputs and every gradient of one training forward/backward, as bytes."""
+    model, objective = setup.model, setup.objective
+    state = model.state_dict()          # batch norm's running statistics move in training
+    out, caches = objective.outputs(model, xb, training=True, rng=np.random.default_rng(3))
+    _, cache = objective.loss.forward(out, tb)
+    model.backward(objective.loss.backward(cache), caches)
+    evaluation, _ = objective.outputs(model, xb)
+    model.load_state_dict(state)
+    return out.tobytes() + evaluation.tobytes() + b"".join(g.tobytes() for g in model.grads.values())
+
+
+def _shipped_trials():
+    """Every distinct model, batch and data of configs/*.yaml (sweeps expanded)."""
+    from nnlab.config import read_yaml
+
+    seen = {}
+    for path in sorted((ROOT / "configs").glob("*.yaml")):
+        data, lines = read_yaml(path)
+        data.setdefault("name", path.stem)
+        for trial in plan(data, [], str(path), lines).trials:
+            exp = trial.experiment
+            needs = exp.data.name in ("mnist", "fashion_mnist")
+            key = json.dumps([exp.data.model_dump(mode="json"), exp.model.model_dump(mode="json"),
+                              exp.train.batch_size, exp.train.dtype], sort_keys=True, default=str)
+            seen.setdefault(key, (path.name, exp, needs))
+    return list(seen.values())
+
+
+def test_every_shipped_model_computes_the_same_bytes_on_two_threads(threads, count_splits):
+    """Each product the trainer runs for the shipped configs (a full batch, the last short
+    batch, an evaluation chunk) gives the same bytes on 1 and 2 threads."""
+    checked = []
+    for name, exp, needs_mnist in _shipped_trials():
+        if needs_mnist and not mnist_available():
+            continue
+        setup = prepare(exp)
+        x, t = setup.splits["train"]
+        batch = batch_size(setup)
+        sizes = {batch, len(x) % batch, min(len(x), setup.model.eval_chunk)} - {0, 1}
+        for size in sorted(sizes):
+            xb, tb = x[:size], t[:size]
+            threads(1)
+            one = _model_bytes(setup, xb, tb)
+            threads(2)
+            assert _model_bytes(setup, xb, tb) == one, (name, size)
+        checked.append(name)
+    assert {"xor.yaml", "spirals.yaml", "cnn_strokes.yaml"} <= set(checked)
+    assert sum(count_splits) > 0
+
+
+def test_a_blas_that_breaks_the_rule_keeps_products_whole(threads, monkeypatch, count_splits):
+    """Other kernels (NNLAB_NATIVE_KERNELS=1 on an AVX-512 machine) may not keep bytes when
+    rows are cut: the first split of a dtype checks, and a failure means one thread."""
+    monkeypatch.setattr(parallel, "_exact", {})
+    monkeypatch.setattr(parallel, "_check", lambda dtype: False)
+    threads(2)
+    a = np.ones((512, 784), np.float32)
+    b = np.ones((784, 256), np.float32)
+    assert parallel.matmul(a, b).tobytes() == (a @ b).tobytes()
+    assert count_splits == []
+
+
+def _fingerprint(config, overrides=()):
+    records = run_trial(load_config(ROOT / "configs" / config, list(overrides)))
+    assert records.summary["status"] == "complete", records.summary.get("error")
+    finish_summary(records)
+    return records.summary
+
+
+@pytest.mark.parametrize("config", ["cnn_strokes.yaml", "spirals.yaml"])
+def test_a_trial_on_two_threads_has_the_one_thread_fingerprint(config, threads, count_splits, monkeypatch):
+    """Small products normally run whole; here every product and update that can be split is."""
+    one = _fingerprint(config)
+    monkeypatch.setattr(parallel, "MIN_MACS", 0)
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
+    threads(2)
+    two = _fingerprint(config)
+    assert two["fingerprint"] == one["fingerprint"]
+    assert one["environment"]["threads"] == 1 and two["environment"]["threads"] == 2
+    assert sum(count_splits) > 1000
+    if arithmetic_differs() is None:
+        golden = json.loads((ROOT / "tests" / "fingerprints.json").read_text())["runs"][config[:-5]]
+        assert two["fingerprint"] == golden
