@@ -1,0 +1,173 @@
+"""Training speed against PyTorch, side by side: the same network, batch, optimizer and float32.
+
+    NNLAB_DATA=../shared/data python benchmarks/vs_pytorch.py [--torch-python PATH] [--epochs 2] [--rounds 2]
+
+For each case (784-256-128-10 at batch 128 and 32, 784-1024-10 at batch 512; ReLU, softmax
+cross-entropy, Adam 1e-3, no dropout) it times, alternately in the same run:
+
+* nnlab: the ``train_time_s`` of a real trial (optimizer steps only: forward, loss,
+  backward, Adam; evaluation excluded), with the threads ``nnlab run`` uses, and the
+  evaluation share (``eval_time_s`` / ``train_time_s``, train + val + test passes);
+* PyTorch at its default thread count, the same 54 000 training images, one epoch of
+  shuffled mini-batches per timing;
+
+and prints seconds per epoch, the ratio nnlab / PyTorch and GFLOPS against a measured
+float32 matmul peak (one 2048^3 product with 1 thread and with every core).
+
+PyTorch is optional and need not be in nnlab's environment: ``--torch-python`` names an
+interpreter that has it (e.g. a venv made with ``pip install torch==2.13.0``); without
+one the PyTorch column is left out. Needs MNIST (NNLAB_DATA, or ``nnlab data fetch mnist``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from nnlab.pinning import pin_environment
+
+pin_environment()   # as the nnlab command does, before NumPy loads
+
+import numpy as np  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+from nnlab.config import load_config  # noqa: E402
+from nnlab.runner import prepare, run_trial  # noqa: E402
+
+CONFIG = Path(__file__).resolve().parent.parent / "configs" / "mnist.yaml"
+CASES = [((256, 128), 128, 0.8), ((256, 128), 32, 0.8), ((1024,), 512, 1.0)]   # hidden, batch, target ratio
+
+TORCH_SCRIPT = r"""
+import json, sys, time
+import numpy as np, torch
+x = torch.from_numpy(np.load(sys.argv[1])); y = torch.from_numpy(np.load(sys.argv[2]))
+hidden, batch, epochs = json.loads(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+torch.manual_seed(0)
+sizes = [x.shape[1], *hidden, 10]
+layers = []
+for i in range(len(sizes) - 1):
+    layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
+    if i < len(sizes) - 2:
+        layers.append(torch.nn.ReLU())
+model = torch.nn.Sequential(*layers)
+opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+loss_fn = torch.nn.CrossEntropyLoss()
+times = []
+for epoch in range(epochs + 1):          # the first epoch warms up and is not counted
+    order = torch.randperm(len(x))
+    start = time.perf_counter()
+    for i in range(0, len(x), batch):
+        idx = order[i:i + batch]
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x[idx]), y[idx])
+        loss.backward()
+        opt.step()
+    if epoch:
+        times.append(time.perf_counter() - start)
+print(json.dumps({"epoch_s": sum(times) / len(times), "threads": torch.get_num_threads(),
+                  "version": torch.__version__}))
+"""
+
+
+def flops_per_epoch(sizes: list[int], n: int) -> float:
+    """Multiply-adds of forward (x W), weight gradient (x^T dY) and input gradient (dY W^T,
+    not for the first layer), times 2 FLOPs each."""
+    macs = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
+    return 2.0 * n * (2 * macs + sum(a * b for a, b in zip(sizes[1:-1], sizes[2:], strict=False)))
+
+
+def matmul_peak(threads: int) -> float:
+    a = np.random.default_rng(0).standard_normal((2048, 2048), dtype=np.float32)
+    with threadpool_limits(threads):
+        a @ a
+        best = min(_timed(lambda: a @ a) for _ in range(6))
+    return 2 * 2048 ** 3 / best / 1e9
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def nnlab_epoch(hidden, batch: int, epochs: int) -> tuple[float, float, int]:
+    """(train seconds per epoch, evaluation share, training rows) of a real trial."""
+    from nnlab.nn.parallel import set_threads
+
+    set_threads(os.cpu_count() or 1)   # what `nnlab run` does
+    exp = load_config(CONFIG, [f"model.hidden={list(hidden)}", f"train.batch_size={batch}", "model.dropout=0", "schedule=null",
+                               f"train.epochs={epochs}", "train.unit_stats=false"])
+    setup = prepare(exp)
+    records = run_trial(exp, setup)
+    last = records.metrics[-1]
+    return last["train_time_s"] / epochs, last["eval_time_s"] / last["train_time_s"], len(setup.splits["train"][0])
+
+
+def torch_epoch(python: str, hidden, batch: int, epochs: int, data: tuple[Path, Path]) -> dict:
+    out = subprocess.run([python, "-c", TORCH_SCRIPT, str(data[0]), str(data[1]), json.dumps(list(hidden)),
+                          str(batch), str(epochs)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def torch_python(given: str | None) -> str | None:
+    for python in [given] if given else [sys.executable]:
+        probe = subprocess.run([python, "-c", "import torch"], capture_output=True)
+        if probe.returncode == 0:
+            return python
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--torch-python", help="interpreter with torch installed (default: this one)")
+    parser.add_argument("--epochs", type=int, default=2, help="timed epochs per measurement")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating nnlab/PyTorch measurements per case")
+    parser.add_argument("--case", type=int, action="append", help="only these cases (0, 1, 2)")
+    args = parser.parse_args()
+    from nnlab.data import find_idx
+
+    if find_idx("mnist", None) is None:
+        raise SystemExit("MNIST not found: set NNLAB_DATA to a folder holding mnist/ or run `nnlab data fetch mnist`")
+    python = torch_python(args.torch_python)
+    peak1, peak_all = matmul_peak(1), matmul_peak(os.cpu_count() or 1)
+    print(f"float32 matmul peak (2048^3): {peak1:.1f} GFLOPS on 1 thread, {peak_all:.1f} on {os.cpu_count()}")
+    if python is None:
+        print("PyTorch not found (--torch-python PATH to an interpreter that has it): nnlab figures only")
+    with tempfile.TemporaryDirectory() as tmp:
+        data = None
+        for index, (hidden, batch, target) in enumerate(CASES):
+            if args.case and index not in args.case:
+                continue
+            ours, theirs, share = [], [], []
+            for _ in range(args.rounds):
+                epoch_s, eval_share, rows = nnlab_epoch(hidden, batch, args.epochs)
+                ours.append(epoch_s)
+                share.append(eval_share)
+                if python:
+                    if data is None:
+                        setup = prepare(load_config(CONFIG, ["train.epochs=0"]))
+                        data = (Path(tmp) / "x.npy", Path(tmp) / "y.npy")
+                        np.save(data[0], np.ascontiguousarray(setup.splits["train"][0], np.float32))
+                        np.save(data[1], setup.labels["train"].astype(np.int64))
+                    theirs.append(torch_epoch(python, hidden, batch, args.epochs, data)["epoch_s"])
+            sizes = [784, *hidden, 10]
+            name = "-".join(map(str, sizes)) + f" batch {batch}"
+            gflops = flops_per_epoch(sizes, rows) / 1e9
+            mine = min(ours)
+            line = (f"{name:26s} nnlab {mine:6.3f} s/epoch ({gflops / mine:5.1f} GFLOPS, "
+                    f"{100 * gflops / mine / peak_all:4.1f}% of peak), evaluation {100 * min(share):.0f}% of training")
+            if theirs:
+                ref = min(theirs)
+                line += (f" | PyTorch {ref:6.3f} s ({gflops / ref:5.1f} GFLOPS) | ratio {mine / ref:.2f}"
+                         f" (target <= {target})")
+            print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
