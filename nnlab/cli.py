@@ -332,6 +332,58 @@ def doctor(
 
 @app.command()
 @handles_errors
+def diagnose(
+    path: Path = typer.Argument(..., help="A trial folder or a study folder (results/<name>)."),
+    write: bool = typer.Option(False, "--write", help="Store the new diagnosis in each summary.json (reports show it)."),
+):
+    """Run today's detectors again over stored trials, without retraining.
+
+    Prints each trial's warnings and errors and what changed from the stored diagnosis.
+    --write replaces the stored events (the numbers stay untouched; the manifest and the
+    study's summary.csv are updated). Exit 0.
+
+    Example: nnlab diagnose results/bn_placement --write
+    """
+    from .console import StudyProgress, print_table
+    from .rediagnose import labels, rediagnose, store, trial_folders
+
+    folders = trial_folders(path)
+    results = []
+    with StudyProgress(len(folders), enabled=len(folders) > 1) as bar:
+        for folder in folders:
+            results.append(rediagnose(folder))
+            bar.progress.advance(bar.task)
+    if len(results) == 1 and results[0].skipped is None:
+        result = results[0]
+        for finding in result.after:
+            say(f"[{finding['severity']}] {finding['type']}: {finding['message']}")
+        if not result.after:
+            say("no findings")
+    else:
+        print_table(["trial", "stored", "now"],
+                    [[r.trial.name, labels(r.before), r.skipped or labels(r.after)] for r in results])
+    changed = [r for r in results if r.changed()]
+    skipped = [r for r in results if r.skipped]
+    for r in skipped:
+        warn(f"{r.trial.name}: not diagnosed again: {r.skipped}")
+    say(f"{len(results) - len(skipped)} trial(s) diagnosed, {len(changed)} with a different diagnosis than stored")
+    if write:
+        for r in results:
+            if r.skipped is None:
+                store(r)
+        study = folders[0].parent
+        if (study / "study.yaml").exists() or (study / "summary.csv").exists():
+            from .rows import write_summary_csv
+            from .study import plan_rows
+
+            write_summary_csv(study, plan_rows(study))
+        say(f"stored in {len(results) - len(skipped)} summary.json file(s)")
+    elif changed:
+        say("(--write stores the new diagnosis, so reports show it)")
+
+
+@app.command()
+@handles_errors
 def schema():
     """Print the config's JSON Schema (every key, type, default and allowed value).
 

@@ -93,14 +93,35 @@ def static_checks(exp: Experiment, facts: DataFacts) -> list[dict]:
                                  f"{floor:.3g}, which is {floor / var:.0%} of Var(y) = {var:.3g}"
                                  f"{' (worse than predicting the mean)' if floor >= var else ''}. Use output: linear.",
                                  output=output, error_floor=floor, target_variance=var))
-    inits = dense_inits(specs)
-    symmetric = [name for name in inits[:-1] if _is_symmetric(name)]
-    if symmetric:
-        events.append(_event("symmetric_init", "error",
-                             f"{symmetric[0]} init with hidden layers: every unit of a layer starts identical, gets the "
-                             f"same gradient and stays identical, so a layer acts as one unit"
-                             f"{' (and zero ReLU inputs are dead)' if 'relu' in hidden else ''}. Use he_normal (ReLU) "
-                             f"or glorot_uniform (tanh, sigmoid).", init=symmetric[0]))
+    for layer, init, stuck, why in _symmetric_layers(specs):
+        if stuck:
+            events.append(_event("symmetric_init", "error",
+                                 f"{init} init in weight layer {layer}: every unit of the layer starts identical and {why}; "
+                                 f"the units stay identical and the layer acts as one unit. Use he_normal (ReLU) or "
+                                 f"glorot_uniform (tanh, sigmoid).", init=init, layer=layer))
+        else:
+            events.append(_event("symmetric_init", "info",
+                                 f"{init} init in weight layer {layer}: its units start identical, but {why}, so the "
+                                 f"first step already sets them apart. It works, though a random init (he_normal, "
+                                 f"glorot_uniform) starts them from useful, different features.", init=init, layer=layer))
+    if loss == "mse" and facts.kind == "classification" and output == "linear" and (facts.n_classes or 0) > 2:
+        events.append(_event("squared_error_for_classification", "info",
+                             "Squared error on linear outputs against one-hot targets (a least-squares classifier): "
+                             "it works, but cross-entropy on the same logits usually learns faster and gives "
+                             "probabilities. loss: cross_entropy.", output=output))
+    if loss == "mse" and facts.kind == "classification" and output == "softmax":
+        events.append(_event("squared_error_for_classification", "warn",
+                             "Squared error on softmax outputs: its gradient passes through the softmax Jacobian, "
+                             "p_k (d_k - sum_j p_j d_j), which is small whenever the outputs are confident, right or "
+                             "wrong, so learning is slower than with cross-entropy, whose gradient on the logits is "
+                             "p - y. Use loss: cross_entropy.", output=output))
+    decay = _decay_per_step(exp)
+    if decay is not None and decay >= 1:
+        events.append(_event("weight_decay_too_large", "error",
+                             f"lr x weight decay = {decay:g} >= 1: each step multiplies the weights by 1 - {decay:g} = "
+                             f"{1 - decay:g}, which flips their sign (and grows them when above 2) instead of shrinking "
+                             f"them; training diverges whatever the learning rate alone. Keep lr x decay well below 1 "
+                             f"(typically 1e-5 to 1e-3).", lr_times_decay=decay))
     if hidden and hidden[0] in ("sigmoid", "tanh") and facts.input_absmax > INPUT_SCALE:
         events.append(_event("unscaled_inputs", "warn",
                              f"Inputs reach |x| = {facts.input_absmax:.4g} and feed {hidden[0]} units: their "
@@ -176,6 +197,40 @@ def init_checks(setup: TrialSetup) -> list[dict]:
                                  f"{math.log(ctx.n_classes):.3f}: the logits start large and confident. Use a smaller "
                                  f"init ({exp.model.init} now).", initial_loss=loss))
     return events
+
+
+def _decay_per_step(exp: Experiment) -> float | None:
+    """lr x the decay that multiplies the weights each step: weight_decay for SGD-family and
+    AdamW (Adam's L2 in the gradient is rescaled by its second moment), regularization.l2 for SGD."""
+    name, lr = exp.optimizer.name, exp.optimizer.lr
+    wd = getattr(exp.optimizer, "weight_decay", 0.0) or 0.0
+    plain = name in ("sgd", "momentum", "nesterov")
+    decay = max(wd if plain or name == "adamw" else 0.0, exp.regularization.l2 if plain else 0.0)
+    return lr * decay if decay else None
+
+
+def _symmetric_layers(specs: list[dict]) -> list[tuple[int, str, bool, str]]:
+    """(weight layer, init, stuck, why) for each hidden weight layer with a symmetric init.
+    Stuck: the symmetry can never break, because the next weight layer is symmetric too (every
+    unit then gets the same gradient) or the activation after it has zero slope at 0 (ReLU:
+    zero pre-activations give zero gradients). A single symmetric layer before a random one,
+    with sigmoid, tanh or leaky units, breaks symmetry in the first step: the next layer's
+    different weights send each unit a different gradient."""
+    weights = [i for i, s in enumerate(specs) if s["type"] in ("dense", "conv2d")]
+    inits = dense_inits(specs)
+    found = []
+    for k, i in enumerate(weights[:-1]):
+        if not _is_symmetric(inits[k]):
+            continue
+        activation = next((s["activation"][0] for s in specs[i + 1:weights[k + 1]] if s["type"] == "activation"), "linear")
+        if _is_symmetric(inits[k + 1]):
+            found.append((k, inits[k], True, f"the next weight layer is {inits[k + 1]} too, so every unit gets the same gradient"))
+        elif activation in ("relu",) and inits[k].split("(")[0] == "zeros":
+            found.append((k, inits[k], True, "its zero pre-activations give ReLU zero output and zero gradient"))
+        else:
+            found.append((k, inits[k], False, f"the next weight layer is random ({inits[k + 1]}) and {activation} "
+                                               f"passes a gradient at 0"))
+    return found
 
 
 def _is_symmetric(init: str) -> bool:

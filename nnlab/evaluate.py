@@ -71,6 +71,19 @@ def _row(setup: TrialSetup, split: str, sums: list[tuple[float, float, float]]) 
     return row
 
 
+def loss_spread(setup: TrialSetup, split: str) -> float | None:
+    """Standard deviation of the per-example loss over a split (evaluation mode): with n
+    examples, the split's mean loss has a standard error of about spread / sqrt(n)."""
+    x, t = setup.splits.get(split, (np.empty(0), None))
+    if len(x) < 2:
+        return None
+    chunk, loss = setup.model.eval_chunk, setup.objective.eval_loss
+    parts = [loss.per_example(setup.objective.outputs(setup.model, x[i:i + chunk])[0], t[i:i + chunk])
+             for i in range(0, len(x), chunk)]
+    values = np.concatenate(parts)
+    return float(np.std(values)) if np.all(np.isfinite(values)) else None
+
+
 def _after_output(setup: TrialSetup, out: np.ndarray) -> np.ndarray:
     """The model's outputs: when the loss read logits (fused), apply the output activation."""
     return setup.model.layers[-1].forward(out)[0] if setup.objective.fused else out

@@ -101,6 +101,13 @@ def train_step(setup: TrialSetup, xb: np.ndarray, tb: np.ndarray, step: int,
     grad_norm = math.sqrt(sum(squares[key] for key in grads))
     if not (math.isfinite(loss) and math.isfinite(grad_norm)):
         return loss, grad_norm
+    clip = setup.exp.train.clip_grad_norm
+    if clip is not None and grad_norm > clip:
+        # torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1;
+        # the recorded grad_norm is the norm before clipping, as torch returns it
+        scale = clip / (grad_norm + 1e-6)
+        for g in grads.values():
+            g *= g.dtype.type(scale)
     for callback in callbacks:
         callback.on_gradients(step, squares)
     setup.optimizer.step(params, grads)

@@ -73,12 +73,21 @@ class TrialSetup:
         exp, data = self.exp, self.data
         ctx = Context(kind=data.kind, n_classes=data.n_classes, loss=exp.loss.name, loss_reads=self.objective.reads,
                       lr=exp.optimizer.lr, optimizer=exp.optimizer.name, init=exp.model.init, epochs=exp.train.epochs,
-                      inputs_nonnegative=bool(np.min(data.x_train) >= 0), eval_every=exp.train.eval_every)
+                      inputs_nonnegative=bool(np.min(data.x_train) >= 0), eval_every=exp.train.eval_every,
+                      batch_size=len(data.x_train) if exp.train.batch_size == "full" else exp.train.batch_size,
+                      reduction=exp.loss.reduction, weight_decay=getattr(exp.optimizer, "weight_decay", 0.0) or 0.0,
+                      l2=exp.regularization.l2, n_val=len(self.splits["val"][0]) if "val" in self.splits else 0)
         if data.kind == "classification":
             shares = np.bincount(data.y_train, minlength=data.n_classes) / len(data.y_train)
             nonzero = shares[shares > 0]
-            ctx.h_prior = float(-np.sum(nonzero * np.log(nonzero)))
             ctx.majority_share = float(shares.max())
+            if exp.loss.name == "binary_cross_entropy" and self.splits["train"][1].ndim == 2 and self.splits["train"][1].shape[1] > 1:
+                # one sigmoid/BCE output per class: the loss is a mean over C binary problems, and
+                # predicting the prior costs the mean binary entropy, not the C-class entropy
+                binary = shares[(shares > 0) & (shares < 1)]
+                ctx.h_prior = float(np.sum(-(binary * np.log(binary) + (1 - binary) * np.log(1 - binary)))) / len(shares)
+            else:
+                ctx.h_prior = float(-np.sum(nonzero * np.log(nonzero)))
         else:
             ctx.target_var = float(np.mean(np.var(data.y_train, axis=0)))
         for i, layer in enumerate(self.model.layers):

@@ -51,6 +51,7 @@ def run_trial(exp: Experiment, setup: TrialSetup | None = None, callbacks: list[
 
     The doctor's checks (before training) lead the trial's events, then the diagnosis.
     ``callbacks`` observe training (progress bars); unit statistics are added here."""
+    from .diagnose import settle
     from .doctor import check
     # Overflow on the way to NaN is expected and detected explicitly: no numpy warnings.
     with threadpool_limits(BLAS_THREADS), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -63,7 +64,8 @@ def run_trial(exp: Experiment, setup: TrialSetup | None = None, callbacks: list[
             records = result.records
             records.after_first_step = stats.after_first_step if stats else {}
             records.summary = summarize(setup, result, records.after_first_step)
-            records.summary["events"] = doctor_events + records.summary["events"]
+            # with evidence that training worked, the doctor's unit and lr findings are info too
+            records.summary["events"] = settle(doctor_events, records.summary.get("learned")) + records.summary["events"]
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # a failed trial is recorded, the sweep goes on

@@ -146,6 +146,15 @@ def test_loss_gradients(loss, output, target):
     assert rel_error(loss.backward(cache), numerical_gradient(f, output)) < TOL
 
 
+@pytest.mark.parametrize("loss, output, target", LOSSES)
+def test_per_example_losses_add_up_to_the_loss(loss, output, target):
+    """per_example (the spread of the validation loss, for the overfitting noise test) averages
+    to the mean-reduced loss, the one evaluation reports."""
+    per = loss.per_example(output, target)
+    assert per.shape == (len(output),) and per.dtype == np.float64
+    assert per.mean() == pytest.approx(type(loss)("mean").forward(output, target)[0], rel=1e-12)
+
+
 @pytest.mark.parametrize("batchnorm", ["none", "before", "after"])
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
 def test_whole_model_gradients(batchnorm, activation):

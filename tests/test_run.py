@@ -126,7 +126,7 @@ def test_divergence_is_recorded_not_a_crash(cli, tmp_path):
 
 def test_early_stopping_restores_the_best_weights(cli, tmp_path):
     text = TINY.replace("epochs: 4", "epochs: 200, early_stopping: {monitor: val_loss, patience: 3}")
-    text = text.replace("n_samples: 200", "n_samples: 60, validation: 0.5")
+    text = text.replace("n_samples: 200", "n_samples: 60, validation: 0.5, normalize: scale")
     code, out, _ = cli("run", write(tmp_path / "c.yaml", text), "-q")
     assert code == 0
     (trial,) = trial_dirs(tmp_path / "results" / "tiny")
@@ -203,7 +203,7 @@ def test_sigmoid_outputs_with_categorical_ce_drift_to_one():
     from nnlab.evaluate import predict
     from nnlab.runner import prepare, run_trial
 
-    text = "data: {name: blobs, n_samples: 300, classes: 4}\nmodel: {hidden: [16], output: sigmoid}\ntrain: {epochs: 30}\noptimizer: {name: adam, lr: 0.01}\n"
+    text = "data: {name: blobs, n_samples: 300, classes: 4, normalize: scale}\nmodel: {hidden: [16], output: sigmoid}\ntrain: {epochs: 30}\noptimizer: {name: adam, lr: 0.01}\n"
     exp = validate(yaml.safe_load(text))
     setup = prepare(exp)
     records = run_trial(exp, setup)

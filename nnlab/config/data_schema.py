@@ -20,7 +20,7 @@ MAX_EXAMPLES = 100_000_000
 class DataConfig(Strict):
     name: str = "mnist"               # mnist | fashion_mnist | xor | spirals | moons | blobs | regression | csv | npz
     root: str | None = None           # where IDX files live when $NNLAB_DATA is not set
-    normalize: Literal["none", "scale", "standard"] = "scale"  # x/255 (min-max for generated sets) keeps inputs in [0, 1]
+    normalize: Literal["none", "scale", "standard"] | None = None  # default: standard (z-score) for generated sets, scale (x/255; min-max for csv) otherwise
     validation: Union[int, float] = 0.1  # fraction of train held out (stratified, seeded), or a count
     subset: int | None = Field(None, ge=1)  # first N training examples after the split (overfitting studies)
     test_subset: int | None = Field(None, ge=1)  # first N test examples (a full test pass can dominate short runs)
@@ -45,6 +45,10 @@ class DataConfig(Strict):
 
     @model_validator(mode="after")
     def _table(self):
+        if self.normalize is None:
+            # Generated sets are centred: min-max would make 2-D inputs non-negative, and a quarter
+            # of zero-bias ReLUs would never fire (dead from the start); images keep x / 255.
+            self.normalize = "scale" if self.name in ("mnist", "fashion_mnist", "csv", "npz") else "standard"
         if self.name == "npz":
             return self._arrays()
         if self.name != "csv":

@@ -265,7 +265,8 @@ LATER_KEYS = [(("model", "bias"), True), (("model", "outputs"), None), (("regula
               (("data", "resize"), None), (("data", "target"), "label"), (("data", "path"), None),
               (("data", "features"), None), (("data", "task"), "auto"), (("data", "test_fraction"), 0.2),
               (("data", "sha256"), None), (("model", "conv"), []), (("model", "kernel"), 3), (("model", "pool"), 2),
-              (("model", "pool_type"), "max"), (("train", "eval_every"), 1)]
+              (("model", "pool_type"), "max"), (("train", "eval_every"), 1),
+              (("train", "clip_grad_norm"), None)]
 LATER_LAYER_KEYS = {"dense": {"bias": True, "trainable": True, "l2": None}, "dropout": {"inverted": True}}
 
 

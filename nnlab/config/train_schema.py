@@ -70,6 +70,7 @@ class TrainConfig(Strict):
     stop_when: StopWhen | None = None   # stop once a metric crosses a threshold (train until train_mae < 0.3)
     extra_metrics: list[Literal["mae"]] = []  # mae for classification too (mean |output - one-hot target|)
     eval_every: int = Field(1, ge=1, le=1_000_000)  # evaluate (a metrics.csv row) every N epochs and at the last; early stopping and stop rules act on those rows
+    clip_grad_norm: float | None = Field(None, gt=0)  # rescale the gradients when their global norm exceeds this (torch clip_grad_norm_)
     unit_stats: bool = True             # per-layer statistics for diagnosis (dead, saturated, duplicate units, gradients)
 
     @field_validator("batch_size")

@@ -12,24 +12,70 @@ a row to the synthetic table in ``tests/test_diagnose.py``.
 
 from __future__ import annotations
 
-from .context import Context, event
+import math
+
+from .context import Context, column, event
 from .curves import divergence, init_loss, overfitting, plateau, spikes
-from .thresholds import DEAD_WARN, INIT_ERROR, INIT_WARN, SEVERITY_ORDER, UNIT_ERROR, UNIT_WARN
+from .thresholds import (
+    DEAD_WARN,
+    HARM,
+    HARM_GATED,
+    INIT_ERROR,
+    INIT_WARN,
+    LEARNED_SHARE,
+    SEVERITY_ORDER,
+    UNIT_ERROR,
+    UNIT_WARN,
+)
 from .units import gradient_events, unit_events
 
 __all__ = ["Context", "DEAD_WARN", "INIT_ERROR", "INIT_WARN", "SEVERITY_ORDER", "UNIT_ERROR", "UNIT_WARN",
-           "diagnose", "event"]
+           "diagnose", "event", "learned_well", "settle"]
 
 
 def diagnose(metrics: list[dict], steps: list[dict], ctx: Context, after_first_step: dict | None = None,
-             diverged: dict | None = None) -> list[dict]:
-    """All events for one trial, errors first."""
+             diverged: dict | None = None, extra: list[dict] | tuple = ()) -> list[dict]:
+    """All events for one trial, errors first. ``extra``: events found elsewhere (the classes
+    the final model predicts) that count as evidence too."""
     after_first_step = after_first_step or {}
     ctx.row_epochs = [int(r.get("epoch", i)) for i, r in enumerate(metrics)]
     events = (init_loss(metrics, ctx) + divergence(metrics, ctx, diverged) + spikes(steps, metrics, ctx)
               + plateau(metrics, ctx) + overfitting(metrics, ctx) + unit_events(metrics, ctx, after_first_step)
-              + gradient_events(metrics, steps, ctx, skip_vanishing=bool(diverged)))
+              + gradient_events(metrics, steps, ctx, skip_vanishing=bool(diverged)) + list(extra))
     _explain_plateau(events)
+    return settle(events, learned_well(metrics, ctx, events))
+
+
+def learned_well(metrics: list[dict], ctx: Context, events: list[dict]) -> str | None:
+    """Evidence that training worked, in words, or None: the final training loss is at most
+    LEARNED_SHARE of min(initial loss, chance level) and nothing says it stalled, diverged or
+    that its gradients vanished."""
+    if any(e["type"] in HARM and e["severity"] != "info" for e in events):
+        return None
+    losses = column(metrics, "train_loss")
+    if len(losses) < 2 or not math.isfinite(losses[0]) or not math.isfinite(losses[-1]):
+        return None
+    reference = losses[0]
+    if ctx.kind == "classification" and ctx.h_prior:
+        reference = min(reference, ctx.h_prior)
+    elif ctx.kind == "regression" and ctx.target_var and ctx.loss == "mse":
+        reference = min(reference, ctx.target_var)
+    if not reference > 0 or losses[-1] > LEARNED_SHARE * reference:
+        return None
+    acc = metrics[-1].get("test_acc", metrics[-1].get("val_acc"))
+    reached = f", test accuracy {acc:.3f}" if isinstance(acc, float) and "test_acc" in metrics[-1] else ""
+    return (f"training still brought the loss to {losses[-1]:.4g}, {100 * losses[-1] / reference:.0f}% of "
+            f"{'the chance level' if reference != losses[0] else 'its start'}{reached}")
+
+
+def settle(events: list[dict], learned: str | None) -> list[dict]:
+    """Errors first; with evidence that training worked, a unit or update finding is info."""
+    if learned:
+        for e in events:
+            if e["type"] in HARM_GATED and e["severity"] != "info":
+                e["evidence"]["severity_without_outcome"] = e["severity"]
+                e["severity"] = "info"
+                e["message"] += f" No sign it hurt: {learned}, so this is information, not a problem."
     return sorted(events, key=lambda e: SEVERITY_ORDER[e["severity"]])
 
 

@@ -27,7 +27,31 @@ class Context:
     layer_sizes: dict[int, int] = field(default_factory=dict)  # dense index -> W.size
     inputs_nonnegative: bool = False  # e.g. min-max scaled: a zero-bias unit with all-negative weights never fires
     eval_every: int = 1               # train.eval_every: metrics rows are epochs 0, k, 2k, ... and the last
+    batch_size: int = 32              # examples per step (the whole training set for 'full')
+    reduction: str = "mean"           # loss.reduction: 'sum' scales every gradient by the batch size
+    weight_decay: float = 0.0         # optimizer.weight_decay
+    l2: float = 0.0                   # regularization.l2 (added to the gradient as l2 * W)
+    n_val: int = 0                    # validation examples: how noisy the validation loss is
+    val_loss_spread: float | None = None  # std of the per-example validation loss (final model), if measured
     row_epochs: list[int] = field(default_factory=list)  # the epoch of each metrics row (set by diagnose)
+
+    def step_cause(self) -> str:
+        """Why steps are too large, in words: a summed loss, a weight decay that flips the
+        weights, or else the learning rate."""
+        causes = []
+        if self.reduction == "sum" and self.batch_size > 1:
+            causes.append(f"loss.reduction: sum multiplies every gradient by the batch size ({self.batch_size}), so "
+                          f"lr={self.lr:g} steps like lr={self.lr * self.batch_size:g} with mean; use reduction: mean "
+                          f"(or divide lr by {self.batch_size})")
+        plain_decay = self.optimizer in ("sgd", "momentum", "nesterov", "adamw")
+        decay = max(self.weight_decay if plain_decay else 0.0, self.l2 if self.optimizer in ("sgd", "momentum", "nesterov") else 0.0)
+        if self.lr * decay >= 1:
+            causes.append(f"weight decay: lr x decay = {self.lr * decay:g} >= 1, so each step multiplies the weights by "
+                          f"1 - lr*decay = {1 - self.lr * decay:g} (it flips and grows them instead of shrinking them); "
+                          f"keep lr*decay well below 1")
+        if not causes:
+            causes.append(f"a learning rate too high for {self.optimizer} (lr={self.lr:g}); try lr/10")
+        return "; ".join(causes)
 
     def at(self, row: int) -> int:
         """The epoch a metrics row holds (rows and epochs coincide unless train.eval_every > 1)."""

@@ -12,6 +12,7 @@ import numpy as np
 
 from .context import Context, column, episodes, event
 from .thresholds import (
+    CHANCE_HIGH,
     CHANCE_REL,
     EPISODE_GAP,
     EPOCH_RISE,
@@ -21,7 +22,7 @@ from .thresholds import (
     GL_WARN,
     INIT_ERROR,
     INIT_WARN,
-    OVERFIT_ABS_SHARE,
+    MIN_SPIKE_BATCH,
     OVERFIT_CONFIRM,
     PLATEAU_REL,
     SPIKE_FACTOR,
@@ -29,6 +30,10 @@ from .thresholds import (
     SPIKE_WINDOW,
     SPIKY_STEP_SHARE,
     STALL_HIGH_SHARE,
+    STILL_UPDATE_RATIO,
+    VAL_LOSS_SPREAD,
+    VAL_NOISE_NATS,
+    VAL_NOISE_SES,
 )
 
 
@@ -55,8 +60,7 @@ def divergence(metrics, ctx: Context, diverged: dict | None) -> list[dict]:
     if diverged:
         events.append(event("divergence", "error",
                             f"The {diverged['what']} became NaN/Inf at epoch {diverged['epoch']}, step {diverged['step']}; "
-                            f"training stopped. Likely cause: a learning rate too high for {ctx.optimizer} "
-                            f"(lr={ctx.lr:g}); try lr/10, or normalised inputs.",
+                            f"training stopped. Likely cause: {ctx.step_cause()}; or unnormalised inputs.",
                             {"epoch": diverged["epoch"], "step": diverged["step"]}, what=diverged["what"]))
         return events
     losses = column(metrics, "train_loss")
@@ -69,7 +73,7 @@ def divergence(metrics, ctx: Context, diverged: dict | None) -> list[dict]:
             events.append(event("divergence", "error",
                                 f"Training loss rose to {losses[b]:.3g} by epoch {ctx.at(b)}, over 3x its starting value "
                                 f"{losses[0]:.3g}, two epochs running: the run is diverging without overflowing. "
-                                f"Likely cause: learning rate too high (lr={ctx.lr:g}); try lr/10.",
+                                f"Likely cause: {ctx.step_cause()}.",
                                 {"epochs": [ctx.at(a), ctx.at(b)]}, loss=float(losses[b]), start=float(losses[0])))
             break
     return events
@@ -80,7 +84,7 @@ def spikes(steps, metrics, ctx: Context) -> list[dict]:
     loss = loss[np.isfinite(loss)]
     events = []
     spike_steps, ratios = [], np.array([])
-    if len(loss) > SPIKE_WINDOW:
+    if len(loss) > SPIKE_WINDOW and ctx.batch_size >= MIN_SPIKE_BATCH:
         windows = np.lib.stride_tricks.sliding_window_view(loss[:-1], SPIKE_WINDOW)
         median = np.median(windows, axis=1)
         mad = np.median(np.abs(windows - median[:, None]), axis=1)
@@ -99,7 +103,14 @@ def spikes(steps, metrics, ctx: Context) -> list[dict]:
             rises.append(e)
     rises = [ctx.at(e) for e in rises]   # rows -> epochs, for messages and marks
     share = len(spike_steps) / max(len(loss), 1)
-    if share > SPIKY_STEP_SHARE or episodes(rises, ctx.eval_every) >= 2:
+    ratio = max_update_ratio(metrics)
+    if (share > SPIKY_STEP_SHARE or episodes(rises, ctx.eval_every) >= 2) and ratio is not None and ratio < STILL_UPDATE_RATIO:
+        events.append(event("loss_spikes", "info",
+                            f"The step loss swings ({len(spike_steps)} spikes, {len(rises)} epoch rises) but the weights "
+                            f"barely move (largest update ratio {ratio:.2g} of their norm per step): the swings are the "
+                            f"batches' own spread, not an unstable optimizer.",
+                            {"steps": spike_steps[:20], "epochs": rises}, spike_count=len(spike_steps), update_ratio=ratio))
+    elif share > SPIKY_STEP_SHARE or episodes(rises, ctx.eval_every) >= 2:
         parts = []
         if spike_steps:
             parts.append(f"{len(spike_steps)} spikes in {len(loss)} steps ({100 * share:.1f}%), the largest "
@@ -107,8 +118,8 @@ def spikes(steps, metrics, ctx: Context) -> list[dict]:
         if rises:
             parts.append(f"epoch loss jumped above 1.5x its recent minimum in epochs {', '.join(map(str, rises[:6]))}")
         events.append(event("spiky_run", "warn",
-                            f"Spiky training: {'; '.join(parts)}. Likely cause: learning rate too high for "
-                            f"{ctx.optimizer} (lr={ctx.lr:g}) or batches too small; try lr/3 to lr/10 or a decaying schedule.",
+                            f"Spiky training: {'; '.join(parts)}. Likely cause: {ctx.step_cause()}; or batches too "
+                            f"small; a decaying schedule also helps.",
                             {"steps": spike_steps[:20], "epochs": rises}, spike_count=len(spike_steps),
                             spike_share=share, epoch_rises=len(rises)))
     elif spike_steps or rises:
@@ -137,7 +148,7 @@ def plateau(metrics, ctx: Context) -> list[dict]:
     best = np.minimum.accumulate(losses)
     flat = [e for e in range(window, n + 1) if best[e - window] - best[e] < PLATEAU_REL * abs(best[e - window])]
     if not flat:
-        return []
+        return _ended_at_chance(metrics, losses, ctx)
     start = flat[0] - window
     # the plateau lasts while consecutive windows stay flat
     end = flat[0]
@@ -149,12 +160,11 @@ def plateau(metrics, ctx: Context) -> list[dict]:
     where = {"epochs": [ctx.at(start), ctx.at(end)]}
     evidence = {"loss": level, "window": window}
     end_row, start, end = end, ctx.at(start), ctx.at(end)
-    if ctx.kind == "classification" and ctx.h_prior and level > (1 - CHANCE_REL) * ctx.h_prior \
-            and acc is not None and abs(acc - ctx.majority_share) < 0.02:
+    if ctx.kind == "classification" and _at_chance(level, acc, ctx):
         return [event("plateau", "error",
-                      f"Loss plateaued at {level:.4f}, no better than chance (label entropy {ctx.h_prior:.4f}), from epoch {start}, "
-                      f"with accuracy {acc:.3f} = the largest class share: the network predicts the class prior and "
-                      f"learns nothing from the inputs.",
+                      f"Loss plateaued at {level:.4f}, no better than chance (the loss of predicting the class prior is "
+                      f"{ctx.h_prior:.4f}), from epoch {start}, with accuracy {acc:.3f} against a largest class share of "
+                      f"{ctx.majority_share:.3f}: the network predicts the class prior and learns nothing from the inputs.",
                       where, classification="at_chance", accuracy=acc, h_prior=ctx.h_prior, **evidence)]
     if ctx.kind == "regression" and ctx.loss == "mse" and ctx.target_var and abs(level - ctx.target_var) < 0.05 * ctx.target_var:
         return [event("plateau", "error",
@@ -179,6 +189,36 @@ def plateau(metrics, ctx: Context) -> list[dict]:
                   where, classification="stalled", **evidence)]
 
 
+def _at_chance(loss: float, acc: float | None, ctx: Context) -> bool:
+    """No better than predicting the class prior: the loss at the prior's level or above, and
+    accuracy no higher than the largest class share (+ 0.02); below it is no better either."""
+    return bool(ctx.h_prior and (1 - CHANCE_REL) * ctx.h_prior < loss < CHANCE_HIGH * ctx.h_prior
+                and acc is not None and acc < (ctx.majority_share or 0) + 0.02)
+
+
+def _ended_at_chance(metrics, losses, ctx: Context) -> list[dict]:
+    """A run still moving (no flat window) that ends no better than chance is stuck all the same."""
+    if ctx.kind != "classification" or "train_acc" not in metrics[-1]:
+        return []
+    acc = float(metrics[-1]["train_acc"])
+    if not _at_chance(float(losses[-1]), acc, ctx):
+        return []
+    return [event("plateau", "error",
+                  f"Training ended with loss {losses[-1]:.4f}, no better than chance (the loss of predicting the "
+                  f"class prior is {ctx.h_prior:.4f}), "
+                  f"and accuracy {acc:.3f} against a largest class share of {ctx.majority_share:.3f}: after "
+                  f"{ctx.at(len(losses) - 1)} epochs the network has learnt nothing from the inputs.",
+                  {"epochs": [0, ctx.at(len(losses) - 1)]}, classification="at_chance", accuracy=acc,
+                  h_prior=ctx.h_prior, loss=float(losses[-1]))]
+
+
+def max_update_ratio(metrics) -> float | None:
+    """The largest per-layer mean update ratio recorded over training (None without statistics)."""
+    keys = [k for k in metrics[-1] if k.startswith("update_ratio/")] if metrics else []
+    values = [float(r[k]) for r in metrics[1:] for k in keys if r.get(k) is not None and math.isfinite(float(r[k]))]
+    return max(values) if values else None
+
+
 def overfitting(metrics, ctx: Context) -> list[dict]:
     val = column(metrics, "val_loss")
     train = column(metrics, "train_loss")
@@ -196,8 +236,17 @@ def overfitting(metrics, ctx: Context) -> list[dict]:
     if gl < GL_INFO:
         return []
     severity = "error" if gl >= GL_ERROR else "warn" if gl >= GL_WARN else "info"
-    scale = min(val[0], math.log(ctx.n_classes)) if ctx.n_classes else val[0]
-    small = val[last] - v_min < OVERFIT_ABS_SHARE * scale
+    rise = float(val[last] - v_min)
+    if ctx.kind == "classification" and ctx.n_val:
+        # in nats summed over the set: under VAL_NOISE_NATS it is one or two examples turning wrong
+        small, noise_text = rise * ctx.n_val < VAL_NOISE_NATS, (
+            f" The rise ({rise:.3g}) adds up to {rise * ctx.n_val:.2g} nats over the {ctx.n_val} validation examples: "
+            f"one or two examples turning confidently wrong, not a trend.")
+    else:
+        spread = ctx.val_loss_spread if ctx.val_loss_spread is not None else VAL_LOSS_SPREAD * v_min
+        noise = VAL_NOISE_SES * spread / math.sqrt(ctx.n_val) if ctx.n_val else 0.0
+        small, noise_text = rise < noise, (f" The rise ({rise:.3g}) is within the noise of a {ctx.n_val}-example "
+                                            f"validation set (2 standard errors: about {noise:.3g}).")
     if small:
         severity = "info"
     acc_key = "val_acc" if "val_acc" in metrics[-1] else None
@@ -212,7 +261,7 @@ def overfitting(metrics, ctx: Context) -> list[dict]:
     return [event("overfitting", severity,
                   f"Overfitting from epoch {ctx.at(e_star)}: validation loss bottomed out at {v_min:.4f} and ended {gl:.1f}% "
                   f"higher ({val[last]:.4f}) while training loss kept falling ({train[e_star]:.4f} -> {train[last]:.4f})."
-                  f"{detail}{' The rise is small in absolute terms (a small validation set is noisy).' if small else ''}"
+                  f"{detail}{noise_text if small else ''}"
                   f" Try early stopping (train.early_stopping), dropout, weight decay or more data.",
                   {"epoch": ctx.at(e_star)}, onset_epoch=ctx.at(e_star), generalization_loss=gl, val_min=v_min,
                   val_last=float(val[last]), train_val_gap=gap, loss_only=loss_only)]

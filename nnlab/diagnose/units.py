@@ -91,8 +91,8 @@ def gradient_events(metrics, steps, ctx: Context, skip_vanishing: bool = False) 
         if len(hits) >= max(EXPLODE_MIN_COUNT, EXPLODE_STEP_SHARE * len(norms)) and episodes(hits.tolist(), EPISODE_GAP) >= 2:
             events.append(event("exploding_gradients", "warn",
                                 f"The gradient norm jumped over 10x its trailing 50-step median on {len(hits)} step(s) "
-                                f"(first at step {int(hits[0])}). Likely cause: a learning rate too high "
-                                f"(lr={ctx.lr:g}) or a sharp region of the loss; try a lower lr or gradient-friendly init.",
+                                f"(first at step {int(hits[0])}). Likely cause: {ctx.step_cause()}; or a sharp region "
+                                f"of the loss (gradient clipping, train.clip_grad_norm, caps such steps).",
                                 {"steps": hits[:20].tolist()}, count=int(len(hits))))
     for i in layer_keys(metrics, "update_ratio"):
         ratio = column(metrics, f"update_ratio/{i}")
@@ -104,7 +104,7 @@ def gradient_events(metrics, steps, ctx: Context, skip_vanishing: bool = False) 
             events.append(event("large_updates", "error" if peak > RATIO_ERROR else "warn",
                                 f"Updates to {ctx.layers.get(i, f'layer {i}')} averaged {peak:.2g} of the weights' norm "
                                 f"in epoch {ctx.at(worst)} (healthy is about 1e-3): each step rewrites the layer. Likely cause: "
-                                f"learning rate too high (lr={ctx.lr:g}); try lr/10.",
+                                f"{ctx.step_cause()}.",
                                 {"layer": i, "epoch": ctx.at(worst)}, update_ratio=peak))
     dense = layer_keys(metrics, "grad_norm")
     if len(dense) >= 2 and not skip_vanishing:  # after an overflow the gradients mean nothing

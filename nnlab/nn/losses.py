@@ -50,6 +50,10 @@ class SoftmaxCrossEntropy:
         loss = -float(np.sum(logp[np.arange(n), y], dtype=np.float64)) * _reduce_scale(self.reduction, n)
         return loss, (logp, y)
 
+    def per_example(self, z, y):
+        """Each example's loss, float64 (their mean is the mean loss)."""
+        return -log_softmax(z)[np.arange(z.shape[0]), y].astype(np.float64)
+
     def backward(self, cache):
         logp, y = cache
         n = logp.shape[0]
@@ -78,6 +82,9 @@ class ProbabilityCrossEntropy:
         loss = -float(np.sum(np.log(clipped), dtype=np.float64)) * _reduce_scale(self.reduction, n)
         return loss, (p, y, picked, clipped)
 
+    def per_example(self, p, y):
+        return -np.log(np.clip(p[np.arange(p.shape[0]), y], PROB_EPS, 1 - PROB_EPS)).astype(np.float64)
+
     def backward(self, cache):
         p, y, picked, clipped = cache
         n = p.shape[0]
@@ -104,6 +111,9 @@ class LogitBinaryCrossEntropy:
         loss = float(np.sum(elementwise, dtype=np.float64)) * _reduce_scale(self.reduction, z.size)
         return loss, (z, y)
 
+    def per_example(self, z, y):
+        return (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).astype(np.float64).mean(axis=1)
+
     def backward(self, cache):
         z, y = cache
         return (sigmoid(z) - y) * z.dtype.type(_reduce_scale(self.reduction, z.size))
@@ -127,6 +137,10 @@ class ProbabilityBinaryCrossEntropy:
         loss = float(np.sum(elementwise, dtype=np.float64)) * _reduce_scale(self.reduction, p.size)
         return loss, (p, y, clipped)
 
+    def per_example(self, p, y):
+        clipped = np.clip(p, PROB_EPS, 1 - PROB_EPS)
+        return (-(y * np.log(clipped) + (1 - y) * np.log(1 - clipped))).astype(np.float64).mean(axis=1)
+
     def backward(self, cache):
         p, y, clipped = cache
         d = np.where(p == clipped, (clipped - y) / (clipped * (1 - clipped)), 0)
@@ -147,6 +161,10 @@ class MeanSquaredError:
         loss = float(np.sum(diff * diff, dtype=np.float64)) * _reduce_scale(self.reduction, o.size)
         return loss, diff
 
+    def per_example(self, o, y):
+        diff = (o - y).astype(np.float64)
+        return (diff * diff).mean(axis=1)
+
     def backward(self, cache):
         diff = cache
         return diff * diff.dtype.type(2 * _reduce_scale(self.reduction, diff.size))
@@ -165,6 +183,9 @@ class MeanAbsoluteError:
         diff = o - y
         loss = float(np.sum(np.abs(diff), dtype=np.float64)) * _reduce_scale(self.reduction, o.size)
         return loss, diff
+
+    def per_example(self, o, y):
+        return np.abs((o - y).astype(np.float64)).mean(axis=1)
 
     def backward(self, cache):
         diff = cache
