@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import signal
 from pathlib import Path
@@ -231,6 +232,127 @@ def sweep(
 
 def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+@app.command()
+@handles_errors
+def fix(
+    target: Path = typer.Argument(..., help="Experiment YAML file, or a trial folder (its config.yaml is used)."),
+    overrides: Optional[list[str]] = typer.Argument(None, help="key=value overrides of the baseline"),
+    seeds: int = typer.Option(3, "--seeds", min=1, max=100, help="Seeds every candidate runs on (paired with the baseline's)."),
+    budget: int = typer.Option(6, "--budget", min=1, max=50, help="At most this many candidate fixes."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w",
+                                          help="Worker processes for --executor local (default: number of cores)."),
+    executor: str = typer.Option("local", "--executor", "-e", help="serial | local | dask"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address or scheduler file."),
+    results_dir: Path = ResultsOption,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar; one line per finished trial."),
+):
+    """Find what the diagnosis flags, try the repairs for it and keep only verified ones.
+
+    Runs the baseline on --seeds seeds; each warning or error becomes a symptom, and the
+    repair table proposes up to --budget fixes. Baseline and fixes run as one study,
+    results/<name>-fix-<baseline hash> (resumable: finished trials are kept). A fix is verified when its
+    symptoms are gone on every seed, the monitored metric is never worse than the baseline
+    by more than 1 point on any seed, and its gain paired by seed has a 95% interval above
+    zero. Prints the ranked table and the best fix as a config diff, writes fixed.yaml,
+    fix.csv and a report (baseline and fix curves overlaid). Exit 0 with a verified fix or
+    nothing to fix, 1 otherwise.
+
+    Example: nnlab fix configs/spirals.yaml model.init=zeros --seeds 3 --budget 6
+    """
+    from .config import apply_overrides, dump_yaml, read_yaml, validate
+    from .console import StudyProgress, print_table
+    from .executors import executor_workers, make_executor
+    from .fix import (
+        BASELINE,
+        config_diff,
+        fix_plan,
+        fixed_config,
+        judge,
+        seeds_of,
+        summaries,
+        symptoms,
+    )
+    from .preflight import check_memory, check_writable
+    from .repairs import candidates
+    from .report import is_trial, write_report
+    from .store import write_text_atomic
+    from .study import run_study, to_run
+    from .tabular import to_csv
+
+    config = target / "config.yaml" if target.is_dir() and is_trial(target) else target
+    if target.is_dir() and config == target:
+        raise ConfigError(f"{target}: a folder but not a trial folder; give a config file or a trial folder")
+    data, lines = read_yaml(config)
+    data.setdefault("name", config.stem if config.name != "config.yaml" else target.parent.name)
+    data = apply_overrides(data, overrides or [])
+    data.pop("sweep", None)
+    base = validate(data, str(config), lines)
+    name = f"{base.name}-fix-{base.config_hash()[:8]}"   # one study per baseline config
+    study_dir = results_dir / name
+    seed_list = seeds_of(base, seeds)
+    local = executor_workers(executor, workers, scheduler)
+    check_writable(study_dir)
+    if local:
+        check_memory(base, concurrent=min(local, seeds))
+
+    def run(plan, what: str):
+        runner = make_executor(executor, workers, scheduler)
+        todo, skip = to_run(study_dir, plan.trials)
+        say(f"nnlab fix {base.name}: {what}: {len(plan.trials)} trials ({len(skip)} done, {len(todo)} to run) -> {study_dir}")
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+        with StudyProgress(len(todo), enabled=not quiet) as bar:
+            try:
+                run_study(plan, study_dir, runner, on_done=bar.on_done)
+            except KeyboardInterrupt:
+                raise Interrupted("interrupted: finished trials are kept; run the same command to resume") from None
+
+    baseline_plan = fix_plan(name, data, str(config), [], seed_list)
+    run(baseline_plan, f"the baseline on seeds {', '.join(map(str, seed_list))}")
+    base_summaries = summaries(study_dir, baseline_plan.trials)
+    found = symptoms(base_summaries)
+    if not found:
+        say(f"nothing to fix: no warning or error on any of the {seeds} seed(s)")
+        return
+    say(f"symptoms (most serious first): {', '.join(found)}")
+    cands = candidates(base, found, budget)
+    if not cands:
+        warn(f"error: no repair in the table applies to {', '.join(found)} for this config (explicit model.layers "
+             "cannot take the compact fixes); nothing was tried")
+        raise typer.Exit(1)
+    plan = fix_plan(name, data, str(config), cands, seed_list)
+    run(plan, f"{len(cands)} candidate fix(es) x {seeds} seed(s)")
+    by_fix = {c.name: [t for t in plan.trials if t.values["fix"] == c.name] for c in cands}
+    outcomes = [judge(c, base_summaries, summaries(study_dir, by_fix[c.name])) for c in cands]
+    outcomes.sort(key=lambda o: (not o.verified, -o.mean_gain if math.isfinite(o.mean_gain) else math.inf))
+    metric = outcomes[0].metric
+    unit = 100 if metric.endswith("acc") else 1
+    rows = []
+    for rank, o in enumerate(outcomes, 1):
+        interval = f"[{o.interval[0] * unit:+.2f}, {o.interval[1] * unit:+.2f}]" if o.interval else "-"
+        rows.append([str(rank), o.candidate.name, " ".join(o.candidate.overrides), f"{o.mean_gain * unit:+.2f}",
+                     interval, "yes" if o.verified else "no", o.why])
+    print_table(["#", "fix", "overrides", f"gain in {metric}" + (" (points)" if unit == 100 else ""), "95% interval",
+                 "verified", "why"], rows)
+    table = [{"rank": r[0], "fix": o.candidate.name, "overrides": " ".join(o.candidate.overrides),
+              "answers": " ".join(o.candidate.targets), "metric": metric, "mean_gain": o.mean_gain,
+              "ci_low": o.interval[0] if o.interval else None, "ci_high": o.interval[1] if o.interval else None,
+              "worst_seed_gain": o.worst, "seeds_with_symptoms": sum(1 for s in o.symptoms_left if s),
+              "verified": o.verified, "why": o.why} for r, o in zip(rows, outcomes, strict=True)]
+    write_text_atomic(study_dir / "fix.csv", to_csv(table))
+    report = write_report(study_dir)[0]
+    best = next((o for o in outcomes if o.verified), None)
+    if best is None:
+        say(f"no verified fix among {len(outcomes)} candidate(s): each either left a symptom, cost accuracy on a "
+            f"seed or gained no more than seed noise (table above; {study_dir / 'fix.csv'}; report {report})")
+        raise typer.Exit(1)
+    fixed = fixed_config(data, best.candidate)
+    write_text_atomic(study_dir / "fixed.yaml", dump_yaml(fixed))
+    say(f"best verified fix: {best.candidate.name} ({best.candidate.reason}); answers {', '.join(best.candidate.targets)}")
+    say(config_diff(data, fixed, config.name))
+    say(f"fixed config: {study_dir / 'fixed.yaml'} | table: {study_dir / 'fix.csv'} | report (baseline vs fixes): "
+        f"{report} | baseline label in the report: fix={BASELINE}")
 
 
 @app.command()
