@@ -53,9 +53,15 @@ SCENARIOS = [
     ("weight decay lr*wd = 2", "spirals.yaml", ["optimizer.name=sgd", "optimizer.lr=0.2", "optimizer.weight_decay=10", "train.epochs=10"], ["weight_decay_too_large", "divergence"], ["plateau", "spiky_run", "large_updates", "dead_units", "classes_never_predicted", "exploding_gradients"]),
     ("batch 1, lr 1e-8", "xor.yaml", ["optimizer.name=sgd", "optimizer.lr=1e-8", "train.batch_size=1", "train.epochs=5", "data.n_samples=200"], ["plateau", "learning_rate_range"], []),
     ("squared error on softmax", "spirals.yaml", ["loss=mse", "model.output=softmax"], ["squared_error_for_classification"], []),
+    # held out: added after the thresholds were set, never used to tune them
+    ("held out: healthy moons", "spirals.yaml", ["data.name=moons", "train.epochs=30"], [], []),
+    ("held out: healthy elu spirals", "spirals.yaml", ["model.activation=elu"], [], []),
+    ("held out: healthy blobs, min-max inputs", "spirals.yaml", ["data.name=blobs", "data.normalize=scale", "train.epochs=20"], [], []),
+    ("held out: momentum lr 1.0", "spirals.yaml", ["optimizer.name=momentum", "optimizer.lr=1.0"], ["learning_rate_range"], ["dead_units", "spiky_run", "large_updates", "exploding_gradients", "plateau", "divergence", "classes_never_predicted"]),
 ]
 MNIST_SCENARIOS = [
     ("healthy mnist (default, 5 epochs)", "mnist.yaml", ["train.epochs=5"], [], []),
+    ("healthy mnist (configs/mnist.yaml as shipped)", "mnist.yaml", [], [], []),
     ("mnist adam 0.03", "mnist.yaml", SMALL_MNIST + ["optimizer.lr=0.03"], ["dead_units", "learning_rate_range"], ["spiky_run", "large_updates", "exploding_gradients", "overfitting"]),
     ("mnist 200 examples", "mnist.yaml", ["data.subset=200", "model.hidden=[1024,1024]", "model.dropout=0.0", "schedule=null", "optimizer.lr=0.01", "train.epochs=30"], ["overfitting"], ["dead_units", "large_updates", "spiky_run"]),
     ("mnist deep sigmoid at chance", "mnist.yaml", SMALL_MNIST[:2] + ["schedule=null", "model.hidden=[64,64,64,64,64,64,64,64]", "model.activation=sigmoid", "model.init=glorot_uniform", "optimizer.name=sgd", "optimizer.lr=0.01", "train.epochs=4"], ["plateau"], ["vanishing_gradients", "classes_never_predicted"]),

@@ -48,7 +48,9 @@ OVERFIT_CONFIRM = 5
 LEARNED_SHARE = 0.1
 HARM_GATED = ("dead_units", "saturated_units", "large_updates", "spiky_run", "exploding_gradients",
               "dead_at_init", "saturated_at_init", "learning_rate_range", "output_activation_with_cross_entropy")
-# what counts as harm, whatever the loss: these findings block the gate
+# what counts as harm, whatever the loss: these findings block the gate, and so do dead units
+# that were alive at init (training killed them: Adam at lr 0.03 on a 10 000-image MNIST
+# subset ends with 83% dead and 92.5% test accuracy, its loss at 5% of chance)
 HARM = ("plateau", "divergence", "vanishing_gradients", "classes_never_predicted")
 # Spikes need moving weights: below this mean update ratio (|dW|/|W| per step) the optimizer
 # barely changes the net (lr 1e-8), so step-loss swings are the batch sampling, not instability.
