@@ -36,10 +36,12 @@ SCENARIOS = [
     ("zero init relu", "spirals.yaml", ["model.init=zeros", "train.epochs=30"], ["plateau", "duplicate_units", "dead_units", "symmetric_init"], ["classes_never_predicted"]),
     ("zero init tanh", "spirals.yaml", ["model.init=zeros", "model.activation=tanh", "train.epochs=30"], ["plateau", "duplicate_units", "symmetric_init"], ["classes_never_predicted"]),
     ("adam lr 0.3", "spirals.yaml", ["optimizer.lr=0.3"], ["dead_units", "learning_rate_range"], ["spiky_run", "large_updates", "exploding_gradients", "plateau"]),
-    ("sgd lr 2.0", "spirals.yaml", ["optimizer.name=sgd", "optimizer.lr=2.0"], ["dead_units", "learning_rate_range"], ["spiky_run", "large_updates", "exploding_gradients", "plateau", "divergence"]),
-    ("small-set overfitting", "spirals.yaml", ["data.n_samples=120", "data.validation=0.5", "data.noise=0.5", "model.hidden=[256,256]", "train.epochs=150", "train.batch_size=16"], ["overfitting"], ["spiky_run", "dead_units", "large_updates"]),
+    ("sgd lr 2.0", "spirals.yaml", ["optimizer.name=sgd", "optimizer.lr=2.0"], ["dead_units", "learning_rate_range"], ["spiky_run", "large_updates", "exploding_gradients", "plateau", "divergence", "classes_never_predicted"]),
+    ("small-set overfitting", "spirals.yaml", ["data.n_samples=120", "data.validation=0.5", "data.noise=0.5", "model.hidden=[256,256]", "train.epochs=150", "train.batch_size=16"], ["overfitting"], ["spiky_run", "dead_units", "large_updates", "exploding_gradients"]),
     ("deep sigmoid", "spirals.yaml", ["model.activation=sigmoid", "model.init=glorot_uniform", "model.hidden=[64,64,64,64,64,64,64,64,64,64]", "optimizer.name=sgd", "optimizer.lr=0.1", "train.epochs=20"], ["vanishing_gradients", "plateau"], ["classes_never_predicted"]),
-    ("tanh N(0,1)", "spirals.yaml", ["model.activation=tanh", "model.init=normal(std=1.0)", "model.hidden=[256,256,256]", "train.epochs=10"], ["init_loss"], ["saturated_units", "saturated_at_init", "spiky_run", "exploding_gradients", "overfitting", "large_updates"]),
+    # learns spirals all the same (97% test accuracy): its findings are information; on MNIST
+    # it does not (tests/test_fix.py: nnlab fix verifies glorot_uniform there)
+    ("tanh N(0,1)", "spirals.yaml", ["model.activation=tanh", "model.init=normal(std=1.0)", "model.hidden=[256,256,256]", "train.epochs=10"], [], ["init_loss", "saturated_units", "saturated_at_init", "spiky_run", "exploding_gradients", "overfitting", "large_updates"]),
     # learns all the same on spirals: the doctor's warning is information then (the harm gate)
     ("relu output + CE", "spirals.yaml", ["model.output=relu"], [], ["output_activation_with_cross_entropy", "plateau", "classes_never_predicted"]),
     # issue 13's findings, each a scenario
@@ -49,7 +51,7 @@ SCENARIOS = [
     # units learn slowly, so saturation and large first steps may stand
     ("spirals, first layer zero (sigmoid)", "spirals.yaml", ["model={layers: [{dense: 64, init: zeros}, sigmoid, {dense: 64}, sigmoid, {dense: 3}, softmax]}"], [], ["saturated_units", "large_updates"]),
     ("sigmoid/BCE outputs stuck at the prior", "spirals.yaml", ["data.name=blobs", "data.classes=4", "model.init=zeros", "model.output=sigmoid", "loss=binary_cross_entropy", "model.hidden=[16]", "train.epochs=12"], ["plateau", "symmetric_init", "duplicate_units", "dead_units", "classes_never_predicted"], []),
-    ("loss.reduction sum", "spirals.yaml", ["loss={name: cross_entropy, reduction: sum}", "optimizer.name=sgd", "optimizer.lr=0.1", "train.batch_size=128", "train.epochs=20"], ["large_updates"], ["plateau", "spiky_run", "dead_units", "exploding_gradients", "classes_never_predicted", "divergence"]),
+    ("loss.reduction sum", "spirals.yaml", ["loss={name: cross_entropy, reduction: sum}", "optimizer.name=sgd", "optimizer.lr=0.1", "train.batch_size=128", "train.epochs=20"], ["large_updates"], ["plateau", "spiky_run", "dead_units", "exploding_gradients", "classes_never_predicted", "divergence", "vanishing_gradients"]),
     ("weight decay lr*wd = 2", "spirals.yaml", ["optimizer.name=sgd", "optimizer.lr=0.2", "optimizer.weight_decay=10", "train.epochs=10"], ["weight_decay_too_large", "divergence"], ["plateau", "spiky_run", "large_updates", "dead_units", "classes_never_predicted", "exploding_gradients"]),
     ("batch 1, lr 1e-8", "xor.yaml", ["optimizer.name=sgd", "optimizer.lr=1e-8", "train.batch_size=1", "train.epochs=5", "data.n_samples=200"], ["plateau", "learning_rate_range"], []),
     ("squared error on softmax", "spirals.yaml", ["loss=mse", "model.output=softmax"], ["squared_error_for_classification"], []),

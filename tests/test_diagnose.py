@@ -76,11 +76,14 @@ def test_healthy_curves_raise_nothing_serious():
     pytest.param(6.0, "error", id="error-above-5"),
 ])
 def test_initial_loss_against_ln_c(excess, expected):
-    train = [LN10 + excess] + healthy_losses()[1:]
+    train = [LN10 + excess] + slow_losses()[1:]
     found = [e for e in diagnose(rows(train), [], ctx()) if e["type"] == "init_loss"]
     assert [e["severity"] for e in found] == ([expected] if expected else [])
     if expected:
         assert found[0]["evidence"]["excess"] == pytest.approx(excess)
+        # a run that then learns well overcame it: information (the harm gate)
+        learned = [e for e in diagnose(rows([LN10 + excess] + healthy_losses()[1:]), [], ctx()) if e["type"] == "init_loss"]
+        assert learned[0]["severity"] == "info" and learned[0]["evidence"]["severity_without_outcome"] == expected
 
 
 def test_nan_divergence_is_reported_with_epoch_and_step():
