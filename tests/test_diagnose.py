@@ -308,3 +308,15 @@ def test_every_event_has_the_documented_shape():
     for event in events:
         assert set(event) == {"type", "severity", "where", "evidence", "message"}
         assert event["message"].endswith(".") and len(event["message"]) > 40
+
+
+def test_a_short_run_that_ends_below_the_largest_class_share_is_at_chance():
+    """Issue 13: a deep sigmoid net at accuracy 0.085 with loss above ln 10 after 4 epochs raised
+    nothing (too short for a plateau window, and 0.085 is 0.028 *below* the largest share)."""
+    losses = [2.41, 2.36, 2.34, 2.33, 2.33]
+    events = diagnose(rows(losses, acc=[0.1, 0.09, 0.085, 0.085, 0.085]), [], ctx(epochs=4))
+    (plateau,) = [e for e in events if e["type"] == "plateau"]
+    assert plateau["severity"] == "error" and plateau["evidence"]["classification"] == "at_chance"
+    assert "after 4 epochs the network has learnt nothing" in plateau["message"]
+    # two epochs are too few to say
+    assert "plateau" not in types(diagnose(rows(losses[:3], acc=[0.1, 0.09, 0.085]), [], ctx(epochs=2)))

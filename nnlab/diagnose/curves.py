@@ -143,8 +143,10 @@ def plateau(metrics, ctx: Context) -> list[dict]:
     window = max(5, math.ceil(0.1 * ctx.epochs))          # epochs
     if ctx.eval_every > 1:                                   # ... as metrics rows
         window = max(2, math.ceil(window / ctx.eval_every))
-    if n < window or not np.all(np.isfinite(losses)):
+    if not np.all(np.isfinite(losses)):
         return []
+    if n < window:   # too short to call flat; ending at chance after 3+ epochs is stuck all the same
+        return _ended_at_chance(metrics, losses, ctx) if n >= 3 else []
     best = np.minimum.accumulate(losses)
     flat = [e for e in range(window, n + 1) if best[e - window] - best[e] < PLATEAU_REL * abs(best[e - window])]
     if not flat:
