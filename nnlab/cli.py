@@ -96,6 +96,8 @@ def run(
 
     Example: nnlab run configs/mnist.yaml optimizer.lr=0.01 train.epochs=5
     """
+    from threadpoolctl import threadpool_limits
+
     from .config import read_yaml
     from .console import TrainingProgress, print_findings, print_summary
     from .doctor import check
@@ -127,7 +129,8 @@ def run(
     if status == "running":
         raise NnlabError(_BUSY.format(study_dir=study_dir))
     setup = prepare(exp)
-    findings = check(setup)
+    with threadpool_limits(1):   # one BLAS thread, as in every trial (and no oversubscribed pool)
+        findings = check(setup)
     print_findings(findings)
     _refuse_if_strict(findings, strict, "nothing was trained")
     sizes = ", ".join(f"{len(x)} {split}" for split, (x, _) in setup.splits.items())
@@ -239,7 +242,7 @@ def _raise_interrupt(signum, frame):
 def fix(
     target: Path = typer.Argument(..., help="Experiment YAML file, or a trial folder (its config.yaml is used)."),
     overrides: Optional[list[str]] = typer.Argument(None, help="key=value overrides of the baseline"),
-    seeds: int = typer.Option(3, "--seeds", min=1, max=100, help="Seeds every candidate runs on (paired with the baseline's)."),
+    seeds: int = typer.Option(3, "--seeds", min=2, max=100, help="Seeds every candidate runs on, paired with the baseline's (at least 2: an interval needs them)."),
     budget: int = typer.Option(6, "--budget", min=1, max=50, help="At most this many candidate fixes."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w",
                                           help="Worker processes for --executor local (default: number of cores)."),
@@ -311,6 +314,11 @@ def fix(
     baseline_plan = fix_plan(name, data, str(config), [], seed_list)
     run(baseline_plan, f"the baseline on seeds {', '.join(map(str, seed_list))}")
     base_summaries = summaries(study_dir, baseline_plan.trials)
+    broken = [t.id for t, summary in zip(baseline_plan.trials, base_summaries, strict=True)
+              if summary.get("status") not in ("complete", "diverged")]
+    if broken:
+        raise NnlabError(f"the baseline did not train on {len(broken)} seed(s) ({', '.join(broken)}: see their "
+                         f"summary.json); fix that first, nothing else was tried")
     found = symptoms(base_summaries)
     if not found:
         say(f"nothing to fix: no warning or error on any of the {seeds} seed(s)")

@@ -62,44 +62,51 @@ def symptoms(summaries: list[dict]) -> list[str]:
     return sorted(counts, key=lambda t: (counts[t][0], -counts[t][1]))
 
 
-def monitored(summary: dict) -> tuple[str, bool]:
-    """(metric, higher is better) for this trial's task."""
-    final = summary.get("final") or {}
+def monitored(summaries: list[dict]) -> tuple[str, bool]:
+    """(metric, higher is better), read from the first completed trial among ``summaries``."""
+    summary = next((s for s in summaries if s.get("status") == "complete" and s.get("final")), None)
+    if summary is None:           # nothing completed: every trial scores the worst anyway
+        return "val_acc", True
+    final = summary["final"]
     if summary.get("metric") == "acc":
         return ("val_acc", True) if "val_acc" in final else ("test_acc", True)
     return ("val_loss", False) if "val_loss" in final else ("test_loss", False)
 
 
-def value(summary: dict, metric: str, higher: bool) -> float:
-    """The final value; a diverged or failed trial counts as the worst possible."""
+def value(summary: dict, metric: str, higher: bool) -> float | None:
+    """The final value, or None for a diverged or failed trial (see :func:`judge`)."""
     v = (summary.get("final") or {}).get(metric) if summary.get("status") == "complete" else None
-    if v is None or not math.isfinite(v):
-        return 0.0 if higher else math.inf
-    return float(v)
+    return None if v is None or not math.isfinite(v) else float(v)
 
 
 def judge(candidate: Candidate, baseline: list[dict], trials: list[dict]) -> Outcome:
     """The verification rule over paired seeds (lists in the same seed order)."""
     from scipy import stats
 
-    metric, higher = monitored(baseline[0])
+    metric, higher = monitored(baseline + trials)
     outcome = Outcome(candidate, metric)
-    for base, cand in zip(baseline, trials, strict=True):
-        b, c = value(base, metric, higher), value(cand, metric, higher)
-        gain = (c - b) if higher else (b - c)
-        outcome.gains.append(gain if math.isfinite(gain) else (-math.inf if not math.isfinite(c) else math.inf))
+    values = [value(x, metric, higher) for x in baseline + trials]
+    finite = [v for v in values if v is not None]
+    # A diverged or failed trial scores the worst possible: accuracy 0, or (loss) twice the
+    # worst finite loss of this comparison, so a healthy fix of a diverging baseline can win.
+    broken = 0.0 if higher else 2 * max(finite, default=1.0)
+    scored = [broken if v is None else v for v in values]
+    base_values, cand_values = scored[:len(baseline)], scored[len(baseline):]
+    for b, c, cand in zip(base_values, cand_values, trials, strict=True):
+        outcome.gains.append((c - b) if higher else (b - c))
         fired = {e["type"] for e in cand.get("events") or [] if e["severity"] in ("warn", "error")}
-        outcome.symptoms_left.append(sorted(fired & set(candidate.targets)))
-    limit = [WORSE_POINTS if higher else WORSE_SHARE * value(b, metric, higher) for b in baseline]
+        failed = cand.get("status") not in ("complete", "diverged")
+        outcome.symptoms_left.append(sorted(fired & set(candidate.targets)) + (["failed"] if failed else []))
+    limit = [WORSE_POINTS if higher else WORSE_SHARE * b for b in base_values]
     outcome.worst = min(outcome.gains)
     n = len(outcome.gains)
-    if all(math.isfinite(g) for g in outcome.gains) and n >= 2:
+    if n >= 2:
         mean = outcome.mean_gain
         sd = float(sum((g - mean) ** 2 for g in outcome.gains) / (n - 1)) ** 0.5
         half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
         outcome.interval = (mean - half, mean + half)
     left = [s for seed in outcome.symptoms_left for s in seed]
-    worse = [i for i, (g, lim) in enumerate(zip(outcome.gains, limit, strict=True)) if g < -lim]
+    worse = [i for i, (g, lim) in enumerate(zip(outcome.gains, limit, strict=True)) if g < -lim - 1e-9]
     if left:
         outcome.why = f"{', '.join(sorted(set(left)))} still fired ({sum(1 for s in outcome.symptoms_left if s)} of {n} seeds)"
     elif worse:

@@ -79,7 +79,17 @@ def read_rows(text: str) -> list[dict]:
 
 
 def rediagnose(trial: Path) -> Rediagnosis:
-    """Run the doctor (static and at init) and every detector again over one stored trial."""
+    """Run the doctor (static and at init) and every detector again over one stored trial;
+    a trial that cannot be (its config no longer validates, its data is missing) is skipped
+    with the reason, and the others go on."""
+    try:
+        return _rediagnose(trial)
+    except (NnlabError, OSError, ValueError, KeyError) as exc:
+        return Rediagnosis(trial, (read_summary(trial) or {}).get("events") or [],
+                           skipped=f"{type(exc).__name__}: {exc}".splitlines()[0])
+
+
+def _rediagnose(trial: Path) -> Rediagnosis:
     from threadpoolctl import threadpool_limits
 
     from .config import load_config
@@ -104,6 +114,7 @@ def rediagnose(trial: Path) -> Rediagnosis:
         metrics = read_rows((trial / "metrics.csv").read_text())
         steps = read_rows((trial / "steps.csv").read_text())
         ctx = setup.context()
+        ctx.restored_epoch = summary.get("restored_best_epoch")
         coverage = []
         if not summary.get("diverged") and (trial / "final.npz").exists():
             with np.load(trial / "final.npz") as final:

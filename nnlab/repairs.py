@@ -143,7 +143,8 @@ REPAIRS: dict[str, Repair] = {r.name: r for r in [
     Repair("Adam", "per-parameter step sizes cope with badly scaled gradients", _adam),
     Repair("batch size x 2", "less noisy gradient steps", _batch(2)),
     Repair("mean loss reduction", "a mean over the batch keeps the step size independent of the batch size",
-           lambda exp: _set("loss.reduction", "mean", exp.loss.reduction)),
+           lambda exp: _set("loss.reduction", "mean", exp.loss.reduction)
+           if exp.optimizer.name in ("sgd", "momentum", "nesterov") else None),   # Adam's steps ignore the scale
     Repair("smaller weight decay", "lr x decay far below 1 shrinks the weights a little each step", _smaller_decay),
     Repair("linear output", "a linear output can reach any target value",
            lambda exp: _set("model.output", "linear", _output(exp)) if _compact(exp) else None),

@@ -60,6 +60,7 @@ def summarize(setup: TrialSetup, result: FitResult, after_first_step: dict) -> d
         summary["after_first_step"] = after_first_step
     try:
         ctx = setup.context()
+        ctx.restored_epoch = stopper.best_epoch if restored else None
         if not divergence and "val" in setup.splits:
             ctx.val_loss_spread = loss_spread(setup, "val")
         events = diagnose(records.metrics, records.steps, ctx, after_first_step, divergence,

@@ -320,3 +320,14 @@ def test_a_short_run_that_ends_below_the_largest_class_share_is_at_chance():
     assert "after 4 epochs the network has learnt nothing" in plateau["message"]
     # two epochs are too few to say
     assert "plateau" not in types(diagnose(rows(losses[:3], acc=[0.1, 0.09, 0.085]), [], ctx(epochs=2)))
+
+
+def test_overfitting_after_early_stopping_restored_the_best_weights_is_info():
+    train, val, val_acc = overfit_curves(0.3)
+    (event,) = [e for e in diagnose(rows(train, val, val_acc=val_acc), [], ctx(restored_epoch=6)) if e["type"] == "overfitting"]
+    assert event["severity"] == "info" and "restored the weights of epoch 6" in event["message"]
+
+
+def test_a_summed_loss_is_named_for_sgd_only():
+    assert "loss.reduction: sum" in ctx(reduction="sum", batch_size=64, optimizer="sgd").step_cause()
+    assert "loss.reduction: sum" not in ctx(reduction="sum", batch_size=64, optimizer="adam").step_cause()

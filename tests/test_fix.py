@@ -121,3 +121,32 @@ def test_fix_verifies_a_repair_for_each_known_pathology(cli, config, overrides, 
     code, out, err = cli("fix", ROOT / "configs" / config, *overrides, "--seeds", "3", "--budget", "6", "-q")
     assert code == 0, out + err
     assert f"best verified fix: {fix} (" in out
+
+
+def _regression(loss, status="complete"):
+    return {"status": status, "metric": "mae", "final": {"val_loss": loss} if status == "complete" else {},
+            "events": [{"type": "divergence", "severity": "error"}] if status == "diverged" else []}
+
+
+def test_a_healthy_fix_of_a_diverging_regression_baseline_can_be_verified():
+    """Review: a baseline loss of inf made every gain inf, so no interval and no verdict."""
+    fix = Candidate("learning rate / 10", ["optimizer.lr=0.01"], "why", ["divergence"])
+    baseline = [_regression(None, "diverged"), _regression(None, "diverged"), _regression(None, "diverged")]
+    outcome = judge(fix, baseline, [_regression(0.5), _regression(0.6), _regression(0.55)])
+    assert outcome.metric == "val_loss" and outcome.verified, outcome.why
+    assert outcome.gains == pytest.approx([0.7, 0.6, 0.65])     # broken = 2 x the worst finite loss (0.6)
+
+
+def test_the_metric_comes_from_a_completed_trial_and_one_point_exactly_is_not_worse():
+    failed = {"status": "failed", "events": []}
+    outcome = judge(FIX, [failed, _summary(0.91, "dead_units"), _summary(0.91, "dead_units")],
+                    [_summary(0.95), _summary(0.90), _summary(0.95)])
+    assert outcome.metric == "val_acc" and outcome.gains[0] == pytest.approx(0.95)
+    assert "worse" not in outcome.why                       # 0.90 vs 0.91 is exactly 1 point
+    crashed = judge(FIX, [_summary(0.5, "dead_units")] * 2, [_summary(0.9), {"status": "failed", "events": []}])
+    assert not crashed.verified and "failed" in crashed.why
+
+
+def test_one_seed_is_refused_before_anything_trains(cli, tmp_path):
+    code, out, err = cli("fix", ROOT / "configs" / "xor.yaml", "--seeds", "1")
+    assert code == 2 and not (tmp_path / "results").exists()

@@ -158,3 +158,15 @@ def test_a_trial_on_two_threads_has_the_one_thread_fingerprint(config, threads, 
     if arithmetic_differs() is None:
         golden = json.loads((ROOT / "tests" / "fingerprints.json").read_text())["runs"][config[:-5]]
         assert two["fingerprint"] == golden
+
+
+def test_element_wise_pieces_of_non_contiguous_arrays_run_whole(threads, monkeypatch):
+    """Review: reshape(-1) of a Fortran-ordered array is a copy, so a split in-place update was lost."""
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
+    threads(2)
+    a = np.asfortranarray(np.ones((300, 200)))
+
+    def double(x):
+        x *= 2
+    parallel.elementwise(double, a)
+    assert np.all(a == 2)

@@ -33,13 +33,14 @@ class Context:
     l2: float = 0.0                   # regularization.l2 (added to the gradient as l2 * W)
     n_val: int = 0                    # validation examples: how noisy the validation loss is
     val_loss_spread: float | None = None  # std of the per-example validation loss (final model), if measured
+    restored_epoch: int | None = None   # early stopping restored this epoch's weights (final.npz holds them)
     row_epochs: list[int] = field(default_factory=list)  # the epoch of each metrics row (set by diagnose)
 
     def step_cause(self) -> str:
         """Why steps are too large, in words: a summed loss, a weight decay that flips the
         weights, or else the learning rate."""
         causes = []
-        if self.reduction == "sum" and self.batch_size > 1:
+        if self.reduction == "sum" and self.batch_size > 1 and self.optimizer in ("sgd", "momentum", "nesterov"):
             causes.append(f"loss.reduction: sum multiplies every gradient by the batch size ({self.batch_size}), so "
                           f"lr={self.lr:g} steps like lr={self.lr * self.batch_size:g} with mean; use reduction: mean "
                           f"(or divide lr by {self.batch_size})")

@@ -239,7 +239,7 @@ def overfitting(metrics, ctx: Context) -> list[dict]:
         return []
     severity = "error" if gl >= GL_ERROR else "warn" if gl >= GL_WARN else "info"
     rise = float(val[last] - v_min)
-    if ctx.kind == "classification" and ctx.n_val:
+    if ctx.kind == "classification" and ctx.n_val and ctx.loss in ("cross_entropy", "binary_cross_entropy"):
         # in nats summed over the set: under VAL_NOISE_NATS it is one or two examples turning wrong
         small, noise_text = rise * ctx.n_val < VAL_NOISE_NATS, (
             f" The rise ({rise:.3g}) adds up to {rise * ctx.n_val:.2g} nats over the {ctx.n_val} validation examples: "
@@ -260,10 +260,14 @@ def overfitting(metrics, ctx: Context) -> list[dict]:
                   f"(the model grows over-confident on what it gets wrong)." if loss_only else
                   f" Validation accuracy fell from {acc_best:.4f} to {acc_last:.4f}.")
     gap = float(val[last] - train[last])
+    restored = ""
+    if ctx.restored_epoch is not None:   # early stopping kept the best weights: the rise is not in the model
+        severity, restored = "info", (f" Early stopping restored the weights of epoch {ctx.restored_epoch}, so the "
+                                      f"final model does not carry the rise.")
     return [event("overfitting", severity,
                   f"Overfitting from epoch {ctx.at(e_star)}: validation loss bottomed out at {v_min:.4f} and ended {gl:.1f}% "
                   f"higher ({val[last]:.4f}) while training loss kept falling ({train[e_star]:.4f} -> {train[last]:.4f})."
-                  f"{detail}{noise_text if small else ''}"
+                  f"{detail}{noise_text if small else ''}{restored}"
                   f" Try early stopping (train.early_stopping), dropout, weight decay or more data.",
                   {"epoch": ctx.at(e_star)}, onset_epoch=ctx.at(e_star), generalization_loss=gl, val_min=v_min,
                   val_last=float(val[last]), train_val_gap=gap, loss_only=loss_only)]

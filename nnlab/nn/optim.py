@@ -82,7 +82,9 @@ class Adam(Optimizer):
         t = self.steps
         constants = (dtype(self.beta1), dtype(1 - self.beta1), dtype(self.beta2), dtype(1 - self.beta2),
                      dtype(np.sqrt(1 - self.beta2 ** t)), dtype(self.eps), dtype(self.lr / (1 - self.beta1 ** t)))
-        scratch = state.setdefault("_scratch", np.empty_like(w))   # not saved: a buffer, not state
+        if "_scratch" not in state:
+            state["_scratch"] = np.empty_like(w)   # not saved: a buffer, not state
+        scratch = state["_scratch"]
         elementwise(partial(_adam_update, constants), w, np.ascontiguousarray(g), state["exp_avg"],
                     state["exp_avg_sq"], scratch)
 

@@ -135,10 +135,10 @@ def elementwise(fn: Callable, *arrays: np.ndarray) -> None:
     """``fn(*pieces)`` over contiguous pieces of the flattened, equally shaped ``arrays``
     (``fn`` updates them in place; it must be element-wise)."""
     size = arrays[0].size
-    if _serial() or size < 2 * MIN_ELEMENTS:
+    if _serial() or size < 2 * MIN_ELEMENTS or not all(x.flags.c_contiguous for x in arrays):
         fn(*arrays)
         return
-    flat = [x.reshape(-1) for x in arrays]   # views: the arrays are contiguous
+    flat = [x.reshape(-1) for x in arrays]   # views (C-contiguous), so the pieces update the arrays
     _run_parts(lambda s: fn(*(x[s] for x in flat)), cuts(size, 1024, _threads))
 
 
