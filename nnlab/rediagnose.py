@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .errors import ConfigError, NnlabError
-from .store import MANIFEST, read_summary, trial_dirs, verify_trial, write_text_atomic
+from .store import read_summary, replace_summary, trial_dirs, verify_trial
 
 INT_COLUMNS = ("epoch", "step")
 
@@ -129,26 +128,11 @@ def _rediagnose(trial: Path) -> Rediagnosis:
 
 
 def store(result: Rediagnosis) -> None:
-    """Replace the trial's events in summary.json and its digest in manifest.json (each file
-    replaced whole; the numbers and the other files are untouched)."""
-    import hashlib
-
-    from .store import _json_safe
-
-    trial = result.trial
-    summary = read_summary(trial) or {}
+    """Replace the trial's stored events (and the `learned` evidence) with the new ones."""
+    summary = read_summary(result.trial) or {}
     summary["events"] = result.after
     if result.learned:
         summary["learned"] = result.learned
     else:
         summary.pop("learned", None)
-    text = json.dumps(_json_safe(summary), indent=2) + "\n"
-    manifest_path = trial / MANIFEST
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
-    write_text_atomic(trial / "summary.json", text)
-    if manifest is not None:
-        manifest["sha256"]["summary.json"] = hashlib.sha256(text.encode()).hexdigest()
-        write_text_atomic(manifest_path, json.dumps(manifest, indent=1) + "\n")
-    problem = verify_trial(trial)
-    if problem:
-        raise NnlabError(f"{trial}: after writing the new diagnosis the folder does not verify ({problem})")
+    replace_summary(result.trial, summary)

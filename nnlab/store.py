@@ -21,7 +21,7 @@ import numpy as np
 
 from .claims import claim_owner, pid_alive
 from .config import dump_yaml
-from .errors import store_error
+from .errors import NnlabError, store_error
 from .naming import hash_of
 from .records import TrialRecords
 from .tabular import TIMING_COLUMNS, format_value, to_csv
@@ -177,6 +177,22 @@ def _json_safe(value):
     if isinstance(value, np.integer):
         return int(value)
     return value
+
+
+def replace_summary(trial_dir: Path, summary: dict) -> None:
+    """Rewrite a finished trial's summary.json and its digest in manifest.json (each file
+    replaced whole; the numbers and the other files are untouched), as `nnlab diagnose
+    --write` does. The folder must still verify afterwards."""
+    text = json.dumps(_json_safe(summary), indent=2) + "\n"
+    manifest_path = trial_dir / MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+    write_text_atomic(trial_dir / "summary.json", text)
+    if manifest is not None:
+        manifest["sha256"]["summary.json"] = hashlib.sha256(text.encode()).hexdigest()
+        write_text_atomic(manifest_path, json.dumps(manifest, indent=1) + "\n")
+    problem = verify_trial(trial_dir)
+    if problem:
+        raise NnlabError(f"{trial_dir}: after rewriting summary.json the folder does not verify ({problem})")
 
 
 def write_trial(trial_dir: Path, records: TrialRecords) -> Path:
