@@ -163,13 +163,13 @@ def init_checks(setup: TrialSetup) -> list[dict]:
             events.append(_event("exploding_activations", "error",
                                  f"At init the activations grow layer by layer to std {deepest:.3g} in "
                                  f"{ctx.layers[deepest_index]}: the weights are too large for this depth "
-                                 f"({exp.model.init}). Use he_normal (ReLU) or glorot_uniform (tanh).",
+                                 f"({exp.model.init_label()}). Use he_normal (ReLU) or glorot_uniform (tanh).",
                                  std_by_layer=dict(stds)))
         elif 0 < deepest < COLLAPSE_STD or (deepest == 0 and not _inits_symmetric(exp)):
             events.append(_event("collapsing_activations", "warn",
                                  f"At init the activations shrink layer by layer to std {deepest:.3g} in "
                                  f"{ctx.layers[deepest_index]}: the weights are too small for this depth "
-                                 f"({exp.model.init}), so the signal (and the gradient) fades.",
+                                 f"({exp.model.init_label()}), so the signal (and the gradient) fades.",
                                  std_by_layer=dict(stds)))
     for prefix, type_, threshold, what, advice in (
             ("sat_frac/", "saturated_at_init", UNIT_WARN, "of the activations {where} are saturated",
@@ -195,7 +195,7 @@ def init_checks(setup: TrialSetup) -> list[dict]:
             events.append(_event("init_loss", "error" if excess > INIT_ERROR else "warn",
                                  f"The loss at init is {loss:.3f}, {excess:.2f} above ln {ctx.n_classes} = "
                                  f"{math.log(ctx.n_classes):.3f}: the logits start large and confident. Use a smaller "
-                                 f"init ({exp.model.init} now).", initial_loss=loss))
+                                 f"init ({exp.model.init_label()} now).", initial_loss=loss))
     return events
 
 

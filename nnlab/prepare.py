@@ -72,7 +72,7 @@ class TrialSetup:
         """Facts about this trial that the detectors need besides its curves."""
         exp, data = self.exp, self.data
         ctx = Context(kind=data.kind, n_classes=data.n_classes, loss=exp.loss.name, loss_reads=self.objective.reads,
-                      lr=exp.optimizer.lr, optimizer=exp.optimizer.name, init=exp.model.init, epochs=exp.train.epochs,
+                      lr=exp.optimizer.lr, optimizer=exp.optimizer.name, init=exp.model.init_label(), epochs=exp.train.epochs,
                       inputs_nonnegative=bool(np.min(data.x_train) >= 0), eval_every=exp.train.eval_every,
                       batch_size=len(data.x_train) if exp.train.batch_size == "full" else exp.train.batch_size,
                       reduction=exp.loss.reduction, weight_decay=getattr(exp.optimizer, "weight_decay", 0.0) or 0.0,

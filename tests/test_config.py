@@ -58,6 +58,16 @@ BAD = [
     pytest.param("name: " + "x" * 300 + "\n", [], ["name", "at most 100 characters"], id="name-300-chars"),
     pytest.param("data: {name: xor, n_samples: 1.0e12}\n", [], ["data.n_samples", "less than or equal to"], id="n-samples-1e12"),
     pytest.param(BASE, ["model.hidden=[100000000]"], ["model.hidden", "memory"], id="hidden-1e8"),
+    pytest.param(BASE, ["model.init=[zeros,he_normal,he_normal]"], ["model.init lists 3 initializers", "2 weight layers"],
+                 id="init-list-wrong-length"),
+    pytest.param("model:\n  layers: [{dense: 4}, relu, {dense: 2}, softmax]\n", ["model.init=[zeros,he_normal]"],
+                 ["list of initializers is for the compact form"], id="init-list-with-layers"),
+    pytest.param("model:\n  layers: [{dense: 4}, relu, {dense: 2}, softmax]\n", ["model.layers.4.units=3"],
+                 ["model.layers has 4 items (positions 0 to 3)"], id="layer-index-out-of-range"),
+    pytest.param("model:\n  layers: [{dense: 4}, relu, {dense: 2}, softmax]\n", ["model.layers.first.units=3"],
+                 ["model.layers is a list", "model.layers.0"], id="layer-index-not-a-number"),
+    pytest.param("model:\n  layers: [{dense: 4}, relu, {dense: 2}, softmax]\n", ["model.layers.1.activation=tanh"],
+                 ["model.layers.1 is written as 'relu'", "replace the whole item"], id="layer-index-into-shorthand"),
     pytest.param(BASE, ["model.hidden=[100000000000]"], ["model.hidden"], id="hidden-1e11"),
     pytest.param("data: {name: xor, n_samples: 100000000}\nmodel: {hidden: [1000]}\ntrain: {batch_size: full}\n", [],
                  ["train.batch_size", "memory", "is available"], id="full-batch-of-1e8"),
@@ -223,3 +233,22 @@ def test_files_that_are_not_configs(cli, tmp_path, command):
 def test_usage_error_exits_2(cli):
     code, _, _ = cli("run")
     assert code == 2
+
+
+def test_per_layer_init_and_layer_index_overrides_reach_the_model(cli, tmp_path):
+    """model.init as a list gives each weight layer its own init (zero first layer only);
+    model.layers.<i>.<key> overrides one layer of an explicit list."""
+    import numpy as np
+
+    write(tmp_path / "c.yaml", BASE.replace("model: {hidden: [4]}", "model: {hidden: [4, 3], activation: sigmoid}"))
+    code, out, err = cli("run", "c.yaml", "model.init=[zeros,glorot_uniform,glorot_uniform]", "train.epochs=0")
+    assert code == 0, err
+    trial = next((tmp_path / "results" / "t").glob("init=*"))
+    weights = np.load(trial / "init.npz")
+    assert not weights["layers.0.W"].any() and weights["layers.2.W"].std() > 0 and weights["layers.4.W"].std() > 0
+    assert "init: [zeros, glorot_uniform, glorot_uniform]" in (trial / "config.yaml").read_text()
+
+    write(tmp_path / "d.yaml", BASE.replace("model: {hidden: [4]}", "model:\n  layers: [{dense: 4}, relu, {dropout: 0.5}, {dense: 2}, softmax]"))
+    code, out, err = cli("run", "d.yaml", "model.layers.2.inverted=false", "model.layers.0.units=6", "train.epochs=0")
+    assert code == 0, err
+    assert "dense(2->6) -> relu -> dropout(0.5, not inverted)" in out

@@ -39,6 +39,18 @@ ActivationSpec = Annotated[str, BeforeValidator(_activation, json_schema_input_t
 InitSpec = Annotated[str, BeforeValidator(_init, json_schema_input_type=SpecInput)]
 
 
+def _inits(value):
+    """One initializer for every weight layer, or a list with one per weight layer."""
+    if isinstance(value, (list, tuple)):
+        if not value:
+            raise ValueError("give an initializer, or a list with one per weight layer (e.g. [zeros, he_normal])")
+        return [_init(v) for v in value]
+    return _init(value)
+
+
+LayerInits = Annotated[Union[str, list[str]], BeforeValidator(_inits, json_schema_input_type=Union[SpecInput, list[SpecInput]])]
+
+
 class DenseLayer(Strict):
     type: Literal["dense"] = "dense"
     units: int = Field(ge=1, le=MAX_WIDTH)
@@ -122,6 +134,11 @@ WeightLayers = (DenseLayer, Conv2dLayer)
 BARE_LAYERS = ("batchnorm", "flatten", "maxpool2d", "avgpool2d")   # written as a plain string: defaults
 
 
+# The field a shorthand's value gives: {dense: 128} is {type: dense, units: 128}
+SHORTHAND_MAIN = {"dense": "units", "activation": "activation", "dropout": "p", "conv2d": "filters",
+                  "maxpool2d": "kernel", "avgpool2d": "kernel"}
+
+
 def _layer_item(item):
     """Shorthands: ``relu``, ``batchnorm``, ``flatten``, ``maxpool2d``, ``{dense: 128, init: ...}``,
     ``{conv2d: 8, kernel: 5}``, ``{maxpool2d: 2}``, ``{dropout: 0.2}``, ``{activation: relu}``,
@@ -136,8 +153,7 @@ def _layer_item(item):
         kind = kinds[0]
         rest = {k: v for k, v in item.items() if k != kind}
         value = item[kind]
-        main = {"dense": "units", "activation": "activation", "dropout": "p", "conv2d": "filters",
-                "maxpool2d": "kernel", "avgpool2d": "kernel"}
+        main = SHORTHAND_MAIN
         if kind in main and main[kind] in rest:
             raise ValueError(f"{{{kind}: {value}}} already gives {main[kind]}; do not give {main[kind]} again")
         if kind not in main and value is not None and not isinstance(value, dict):

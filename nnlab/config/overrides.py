@@ -40,31 +40,60 @@ def split_top_level(value: str) -> list[str]:
     return [p.strip() for p in parts]
 
 
+def _index(node: list, part: str, key: str, upto: str) -> int:
+    """A list position in a key path: ``model.layers.2.p`` is the third layer's ``p``."""
+    if not part.isdigit():
+        raise ConfigError(f"override {key}: {upto} is a list; address an item by its position, e.g. {upto}.0")
+    if int(part) >= len(node):
+        raise ConfigError(f"override {key}: {upto} has {len(node)} items (positions 0 to {len(node) - 1}), "
+                          f"not {int(part) + 1}")
+    return int(part)
+
+
 def get_path(data: dict, key: str):
-    """The value at ``a.b.c`` in nested dicts, or None where the path does not exist."""
+    """The value at ``a.b.c`` in nested dicts (a digit picks a list item: ``model.layers.0.init``),
+    or None where the path does not exist."""
     node = data
     for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
             return None
-        node = node[part]
     return node
 
 
 def set_path(data: dict, key: str, value) -> None:
-    """Set ``a.b.c`` in nested dicts; a string shorthand ('adam') becomes {name: adam}."""
+    """Set ``a.b.c`` in nested dicts; a string shorthand ('adam') becomes {name: adam}; a
+    digit addresses an item of an existing list (``model.layers.2.p=0.5``)."""
     parts = key.split(".")
     node = data
     for i, part in enumerate(parts[:-1]):
-        child = node.get(part)
+        upto = ".".join(parts[:i + 1])
+        if isinstance(node, list):
+            slot = _index(node, part, key, ".".join(parts[:i]))
+            child = node[slot]
+        else:
+            slot, child = part, node.get(part)
+        if isinstance(child, str) and isinstance(node, list):
+            raise ConfigError(f"override {key}: {upto} is written as '{child}'; replace the whole item "
+                              f"({upto}=...) or write it as a mapping in the file")
         if isinstance(child, str):
             child = {"name": child}
         elif child is None:
             child = {}
-        elif not isinstance(child, dict):
-            raise ConfigError(f"override {key}: {'.'.join(parts[:i + 1])} is not a mapping")
-        node[part] = child
+        elif not isinstance(child, (dict, list)):
+            raise ConfigError(f"override {key}: {upto} is not a mapping")
+        node[slot] = child
         node = child
-    node[parts[-1]] = value
+    if isinstance(node, list):
+        node[_index(node, parts[-1], key, ".".join(parts[:-1]))] = value
+        return
+    from .layer_schema import SHORTHAND_MAIN
+
+    shorthand = [k for k, main in SHORTHAND_MAIN.items() if main == parts[-1] and k in node and "type" not in node]
+    node[shorthand[0] if len(parts) > 1 and parts[-2].isdigit() and shorthand else parts[-1]] = value  # {dense: 4}: units=6 replaces the 4
 
 
 def check_unique_keys(overrides: list[str]) -> None:

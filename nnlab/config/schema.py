@@ -14,7 +14,7 @@ from ..data import DATASET_KINDS
 from ..nn.losses import LOSSES
 from .base import Strict
 from .data_schema import DataConfig
-from .layer_schema import MAX_WIDTH, ActivationSpec, DenseLayer, InitSpec, LayerItem, SpecInput, _output
+from .layer_schema import MAX_WIDTH, ActivationSpec, DenseLayer, InitSpec, LayerInits, LayerItem, SpecInput, _output
 from .optim_schema import AdamConfig, OptimizerConfig, ScheduleConfig
 from .specs import require_choice
 from .train_schema import Regularization, TrainConfig
@@ -31,7 +31,7 @@ class ModelConfig(Strict):
     hidden: list[Annotated[int, Field(ge=1, le=MAX_WIDTH)]] = [256, 128]  # hidden widths; [] is logistic/linear regression
     activation: ActivationSpec = "relu"     # the default that trains well with he_normal
     output: Annotated[str | None, BeforeValidator(_output, json_schema_input_type=Union[SpecInput, None])] = None  # None: softmax for CE, sigmoid for BCE, linear for mse/mae
-    init: InitSpec = "he_normal"            # He et al.: keeps ReLU activations at unit scale
+    init: LayerInits = "he_normal"          # He et al.: keeps ReLU activations at unit scale; or one per weight layer: [zeros, he_normal]
     bias_init: InitSpec = "zeros"           # the usual choice; symmetry is broken by W
     batchnorm: Literal["none", "before", "after"] = "none"  # relative to each hidden activation
     dropout: float = Field(0.0, ge=0, lt=1)  # after each hidden block; 0 switches it off
@@ -51,13 +51,24 @@ class ModelConfig(Strict):
                 raise ValueError(f"give either model.layers or the compact form ({', '.join(clash)}), not both")
             if not any(isinstance(layer, DenseLayer) for layer in self.layers):
                 raise ValueError("model.layers needs at least one dense layer")
-        elif not self.conv:
+            if isinstance(self.init, list):
+                raise ValueError("model.init: a list of initializers is for the compact form (hidden: [...]); "
+                                 "with model.layers give each layer its own init")
+        else:
+            if isinstance(self.init, list) and len(self.init) != len(self.conv) + len(self.hidden) + 1:
+                n = len(self.conv) + len(self.hidden) + 1
+                raise ValueError(f"model.init lists {len(self.init)} initializers but the model has {n} weight layers "
+                                 f"({len(self.conv)} conv, {len(self.hidden)} hidden, 1 output): give one per layer, or one for all")
+        if self.layers is None and not self.conv:
             defaults = {f: type(self).model_fields[f].default for f in CONV_FIELDS[1:]}
             idle = [f for f, default in defaults.items() if getattr(self, f) != default]
             if idle:
                 raise ValueError(f"model.{idle[0]} shapes the conv blocks: give model.conv too (e.g. conv: [8, 16])")
         return self
 
+    def init_label(self) -> str:
+        """The init as messages name it: 'he_normal', or 'zeros, glorot_uniform, glorot_uniform' per layer."""
+        return ", ".join(self.init) if isinstance(self.init, list) else self.init
 
 
 # ---------------------------------------------------------------- loss

@@ -68,26 +68,32 @@ def layer_specs(model_cfg: Any, n_outputs: int | None) -> list[dict]:
         if n_outputs is not None and last != n_outputs:
             raise ConfigError(f"model.layers: the last dense layer has {last} units but the task needs {n_outputs} outputs")
         return specs
-    init, bias_init = _init(model_cfg.init), _init(model_cfg.bias_init)
+    bias_init = _init(model_cfg.bias_init)
+    n_weights = len(getattr(model_cfg, "conv", [])) + len(model_cfg.hidden) + 1
+    inits = [_init(v) for v in model_cfg.init] if isinstance(model_cfg.init, list) else [_init(model_cfg.init)] * n_weights
     act = _activation(model_cfg.activation)
     specs = []
-    dense = {"init": init, "bias_init": bias_init, "bias": model_cfg.bias, "trainable": True, "l2": None}
+    dense = {"bias_init": bias_init, "bias": model_cfg.bias, "trainable": True, "l2": None}
     for filters in getattr(model_cfg, "conv", []):
         specs.append({"type": "conv2d", "filters": filters, "kernel": model_cfg.kernel, "stride": 1, "padding": "same",
-                      **dense})
+                      "init": inits[_weights(specs)], **dense})
         _block_end(specs, model_cfg, act)
         if model_cfg.pool:
             specs.append({"type": f"{model_cfg.pool_type}pool2d", "kernel": model_cfg.pool, "stride": None, "padding": 0})
     if getattr(model_cfg, "conv", []):
         specs.append({"type": "flatten"})
     for units in model_cfg.hidden:
-        specs.append({"type": "dense", "units": units, **dense})
+        specs.append({"type": "dense", "units": units, "init": inits[_weights(specs)], **dense})
         _block_end(specs, model_cfg, act)
         if model_cfg.dropout:
             specs.append({"type": "dropout", "p": model_cfg.dropout, "inverted": True})
-    specs.append({"type": "dense", "units": n_outputs, **dense})
+    specs.append({"type": "dense", "units": n_outputs, "init": inits[_weights(specs)], **dense})
     specs.append({"type": "activation", "activation": _activation(model_cfg.output)})
     return specs
+
+
+def _weights(specs: list[dict]) -> int:
+    return sum(s["type"] in ("dense", "conv2d") for s in specs)
 
 
 def _block_end(specs: list[dict], model_cfg: Any, act: tuple[str, dict]) -> None:
