@@ -58,6 +58,10 @@ BAD = [
     pytest.param("name: " + "x" * 300 + "\n", [], ["name", "at most 100 characters"], id="name-300-chars"),
     pytest.param("data: {name: xor, n_samples: 1.0e12}\n", [], ["data.n_samples", "less than or equal to"], id="n-samples-1e12"),
     pytest.param(BASE, ["model.hidden=[100000000]"], ["model.hidden", "memory"], id="hidden-1e8"),
+    pytest.param(BASE, ["model.batchnorm_momentum=0.01"], ["model.batchnorm_momentum", "give model.batchnorm too"],
+                 id="bn-momentum-without-bn"),
+    pytest.param(BASE, ["model.conv_dropout=0.25"], ["model.conv_dropout shapes the conv blocks", "give model.conv"],
+                 id="conv-dropout-without-conv"),
     pytest.param(BASE, ["model.init=[zeros,he_normal,he_normal]"], ["model.init lists 3 initializers", "2 weight layers"],
                  id="init-list-wrong-length"),
     pytest.param("model:\n  layers: [{dense: 4}, relu, {dense: 2}, softmax]\n", ["model.init=[zeros,he_normal]"],
@@ -252,3 +256,20 @@ def test_per_layer_init_and_layer_index_overrides_reach_the_model(cli, tmp_path)
     code, out, err = cli("run", "d.yaml", "model.layers.2.inverted=false", "model.layers.0.units=6", "train.epochs=0")
     assert code == 0, err
     assert "dense(2->6) -> relu -> dropout(0.5, not inverted)" in out
+
+
+def test_compact_cnn_takes_dropout_after_each_conv_block_and_a_batchnorm_momentum():
+    """Keras-style: Conv -> BN -> ReLU -> Pool -> Dropout per block; BN's running statistics
+    move by model.batchnorm_momentum per step (Keras' momentum 0.99 is 0.01 here)."""
+    from nnlab.config import validate
+    from nnlab.nn.build import layer_specs
+
+    exp = validate({"data": {"name": "mnist"}, "model": {"conv": [4, 8], "hidden": [16], "batchnorm": "before",
+                                                          "batchnorm_momentum": 0.01, "conv_dropout": 0.25, "dropout": 0.5}})
+    kinds = [(s["type"], s.get("p", s.get("momentum"))) for s in layer_specs(exp.model, 10) if s["type"] != "activation"]
+    assert kinds == [("conv2d", None), ("batchnorm", 0.01), ("maxpool2d", None), ("dropout", 0.25),
+                     ("conv2d", None), ("batchnorm", 0.01), ("maxpool2d", None), ("dropout", 0.25), ("flatten", None),
+                     ("dense", None), ("batchnorm", 0.01), ("dropout", 0.5), ("dense", None)]
+    plain = validate({"data": {"name": "mnist"}, "model": {"conv": [4], "batchnorm": "before"}})
+    assert plain.config_hash() == validate({"data": {"name": "mnist"}, "model": {"conv": [4], "batchnorm": "before",
+                                                                                  "batchnorm_momentum": 0.1, "conv_dropout": 0}}).config_hash()

@@ -23,8 +23,9 @@ from .train_schema import Regularization, TrainConfig
 
 # ---------------------------------------------------------------- model
 
-CONV_FIELDS = ("conv", "kernel", "pool", "pool_type")
-COMPACT_FIELDS = ("hidden", "activation", "output", "batchnorm", "dropout", "bias", "conv", "kernel", "pool", "pool_type")
+CONV_FIELDS = ("conv", "kernel", "pool", "pool_type", "conv_dropout")
+COMPACT_FIELDS = ("hidden", "activation", "output", "batchnorm", "batchnorm_momentum", "dropout", "bias", "conv", "kernel", "pool",
+                  "pool_type", "conv_dropout")
 
 
 class ModelConfig(Strict):
@@ -34,6 +35,7 @@ class ModelConfig(Strict):
     init: LayerInits = "he_normal"          # He et al.: keeps ReLU activations at unit scale; or one per weight layer: [zeros, he_normal]
     bias_init: InitSpec = "zeros"           # the usual choice; symmetry is broken by W
     batchnorm: Literal["none", "before", "after"] = "none"  # relative to each hidden activation
+    batchnorm_momentum: float = Field(0.1, gt=0, le=1)  # running statistics' update weight, PyTorch's convention (Keras' momentum 0.99 is 0.01 here)
     dropout: float = Field(0.0, ge=0, lt=1)  # after each hidden block; 0 switches it off
     layers: list[LayerItem] | None = None   # explicit Keras-like list instead of the compact form
     bias: bool = True                       # false: dense and conv layers without bias (compact form)
@@ -42,6 +44,7 @@ class ModelConfig(Strict):
     kernel: int = Field(3, ge=1, le=1000)   # the conv blocks' square kernel, 'same' padding, stride 1
     pool: int = Field(2, ge=0, le=1000)     # each conv block ends with a pool x pool pooling; 0: none
     pool_type: Literal["max", "avg"] = "max"  # maxpool2d or avgpool2d at the end of each conv block
+    conv_dropout: float = Field(0.0, ge=0, lt=1)  # dropout after each conv block's pooling (Keras-style CNNs); 0: none
 
     @model_validator(mode="after")
     def _one_form(self):
@@ -64,6 +67,9 @@ class ModelConfig(Strict):
             idle = [f for f, default in defaults.items() if getattr(self, f) != default]
             if idle:
                 raise ValueError(f"model.{idle[0]} shapes the conv blocks: give model.conv too (e.g. conv: [8, 16])")
+        if self.layers is None and self.batchnorm == "none" and self.batchnorm_momentum != 0.1:
+            raise ValueError("model.batchnorm_momentum sets the batch norm layers' momentum: give model.batchnorm too "
+                             "(before or after)")
         return self
 
     def init_label(self) -> str:
@@ -277,7 +283,8 @@ LATER_KEYS = [(("model", "bias"), True), (("model", "outputs"), None), (("regula
               (("data", "features"), None), (("data", "task"), "auto"), (("data", "test_fraction"), 0.2),
               (("data", "sha256"), None), (("model", "conv"), []), (("model", "kernel"), 3), (("model", "pool"), 2),
               (("model", "pool_type"), "max"), (("train", "eval_every"), 1),
-              (("train", "clip_grad_norm"), None)]
+              (("train", "clip_grad_norm"), None), (("model", "batchnorm_momentum"), 0.1),
+              (("model", "conv_dropout"), 0.0)]
 LATER_LAYER_KEYS = {"dense": {"bias": True, "trainable": True, "l2": None}, "dropout": {"inverted": True}}
 
 

@@ -80,6 +80,8 @@ def layer_specs(model_cfg: Any, n_outputs: int | None) -> list[dict]:
         _block_end(specs, model_cfg, act)
         if model_cfg.pool:
             specs.append({"type": f"{model_cfg.pool_type}pool2d", "kernel": model_cfg.pool, "stride": None, "padding": 0})
+        if getattr(model_cfg, "conv_dropout", 0.0):
+            specs.append({"type": "dropout", "p": model_cfg.conv_dropout, "inverted": True})
     if getattr(model_cfg, "conv", []):
         specs.append({"type": "flatten"})
     for units in model_cfg.hidden:
@@ -98,11 +100,12 @@ def _weights(specs: list[dict]) -> int:
 
 def _block_end(specs: list[dict], model_cfg: Any, act: tuple[str, dict]) -> None:
     """What follows a block's dense or conv layer: the activation, with batch norm before or after."""
+    norm = {**BATCHNORM_DEFAULTS, "momentum": getattr(model_cfg, "batchnorm_momentum", BATCHNORM_DEFAULTS["momentum"])}
     if model_cfg.batchnorm == "before":
-        specs.append({"type": "batchnorm", **BATCHNORM_DEFAULTS})
+        specs.append({"type": "batchnorm", **norm})
     specs.append({"type": "activation", "activation": act})
     if model_cfg.batchnorm == "after":
-        specs.append({"type": "batchnorm", **BATCHNORM_DEFAULTS})
+        specs.append({"type": "batchnorm", **norm})
 
 
 def _pair(value) -> tuple[int, int]:
