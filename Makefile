@@ -10,7 +10,7 @@ ifneq ($(wildcard ../shared/data/mnist),)
 export NNLAB_DATA ?= ../shared/data
 endif
 
-.PHONY: install run test test-fast lint clean
+.PHONY: install run test test-fast lint studies clean
 
 $(BIN)/nnlab: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test: install
 
 test-fast: install   # the quick loop: no MNIST training, no subprocesses, no Dask
 	$(BIN)/pytest -q -m "not slow"
+
+studies: install   # every study of configs/studies/ (resumes finished trials), then docs/studies.md from the results
+	$(BIN)/python -m nnlab.studies
 
 lint: install
 	$(BIN)/ruff check .

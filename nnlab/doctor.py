@@ -92,7 +92,8 @@ def static_checks(exp: Experiment, facts: DataFacts) -> list[dict]:
                                  f"[{float(y.min()):.3g}, {float(y.max()):.3g}]: the squared error cannot fall below "
                                  f"{floor:.3g}, which is {floor / var:.0%} of Var(y) = {var:.3g}"
                                  f"{' (worse than predicting the mean)' if floor >= var else ''}. Use output: linear.",
-                                 output=output, error_floor=floor, target_variance=var))
+                                 output=output, error_floor=floor, target_variance=var, target_min=float(y.min()),
+                                 target_max=float(y.max())))
     for layer, init, stuck, why in _symmetric_layers(specs):
         if stuck:
             events.append(_event("symmetric_init", "error",

@@ -14,6 +14,7 @@ from nnlab.config import validate
 from conftest import ROOT, mnist_available
 
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
+STUDIES = sorted((ROOT / "configs" / "studies").glob("*.yaml"))   # run shortened in test_studies.py
 
 
 def needs_data(path):
@@ -53,7 +54,7 @@ def readme_yaml_blocks():
     return re.findall(r"^```yaml\n(.*?)^```", text, re.M | re.S)
 
 
-EXAMPLES = [pytest.param(c.read_text(), id=c.name) for c in CONFIGS]
+EXAMPLES = [pytest.param(c.read_text(), id=c.name) for c in CONFIGS + STUDIES]
 EXAMPLES += [pytest.param(block, id=f"README-yaml-{i}") for i, block in enumerate(readme_yaml_blocks())]
 
 

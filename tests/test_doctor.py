@@ -48,6 +48,9 @@ def test_each_check_fires(overrides, expected, severity):
 def test_bounded_output_reports_the_error_floor():
     finding = findings("data.name=regression", "loss=mse", "model.output=sigmoid")["bounded_output_for_targets"]
     assert 0 < finding["evidence"]["error_floor"] < finding["evidence"]["target_variance"]
+    evidence = finding["evidence"]
+    assert evidence["target_min"] < 0 < 1 < evidence["target_max"]   # the targets' span, quoted by docs/studies.md
+    assert f"[{evidence['target_min']:.3g}, {evidence['target_max']:.3g}]" in finding["message"]
     assert "cannot fall below" in finding["message"]
 
 

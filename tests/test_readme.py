@@ -35,7 +35,7 @@ pytestmark = pytest.mark.slow
 
 # What CI runs itself: `make run|test`, and the by-hand set-up (.venv/bin/... lines before
 # the package is installed in a fresh clone).
-SETUP = re.compile(r"^(make (run|test|test-fast|lint)\b|python3 -m venv|NNLAB_DATA=\S+ \.venv/bin/)")
+SETUP = re.compile(r"^(make (run|test|test-fast|lint|studies)\b|python3 -m venv|NNLAB_DATA=\S+ \.venv/bin/)")
 TIMING = re.compile(r"\d+(\.\d+)?\s?(s|ms)(/epoch)?\b|ETA")
 
 
@@ -131,6 +131,11 @@ def test_every_readme_command_runs(cli, tmp_path, dask_scheduler):
                                         capture_output=True, text=True, timeout=600)
                 assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
                 assert result.stdout.strip(), command
+            elif parts[:3] == ["python", "-m", "nnlab.studies"]:
+                result = subprocess.run([sys.executable, "-m", "nnlab.studies", *parts[3:]], cwd=tmp_path,
+                                        capture_output=True, text=True, timeout=600)
+                assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+                assert "wrote docs/studies.md" in result.stdout, result.stdout
             elif parts[0] == "pytest":
                 result = subprocess.run([sys.executable, "-m", "pytest", *parts[1:], "-p", "no:cacheprovider"],
                                         cwd=ROOT, capture_output=True, text=True, timeout=600)

@@ -1,0 +1,5 @@
+import sys
+
+from .document import main
+
+sys.exit(main())
