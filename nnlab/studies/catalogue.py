@@ -137,6 +137,14 @@ def _relu_out_figure(sd, plt):
     return fig
 
 
+def _count_words(counts: list[int]) -> str:
+    """'1 digit', 'between 1 and 4 digits', 'no digit'."""
+    if not counts:
+        return "no digit"
+    lo, hi = min(counts), max(counts)
+    return f"{lo} digit{'s' if lo != 1 else ''}" if lo == hi else f"between {lo} and {hi} digits"
+
+
 def _relu_out_answer(sd):
     d = sd.diff("final_test_acc", {"output": "linear"}, {"output": "ReLU"}, 100)
     never = sd.fired("classes_never_predicted", output="ReLU")
@@ -148,7 +156,7 @@ def _relu_out_answer(sd):
             f"the seeds) against {pct(sd, output='linear')} for a linear last layer: {d.better('linear', 'ReLU')}. "
             f"A ReLU logit can never go below 0, and once an output unit's input is negative for every image its "
             f"gradient is 0 for good and its digit is never predicted: {share(never)} ReLU trials end with "
-            f"{span(missing, 0) if missing else 'no'} digit(s) that are never predicted. "
+            f"{_count_words(missing)} that {'is' if max(missing, default=0) == 1 else 'are'} never predicted. "
             f"The doctor flags the ReLU output before training (output_activation_with_cross_entropy): softmax "
             f"cross-entropy wants raw, linear logits.")
 
@@ -177,12 +185,17 @@ def _ng_figure(sd, plt):
 def _ng_answer(sd):
     d = sd.diff("final_test_acc", {"output": "softmax"}, {"output": "sigmoid"}, 100)
     never = sd.fired("classes_never_predicted", output="sigmoid")
+    counts = [(e.get("evidence") or {}).get("predicted_counts") for name in sd.select(output="sigmoid")["trial"]
+              for e in sd.summaries[name].get("events") or [] if e["type"] == "classes_never_predicted"]
+    single = {int(np.argmax(c)) for c in counts if c and sum(1 for v in c if v) == 1}
+    outcome = (f"every test image is classified as the same digit ({', '.join(map(str, sorted(single)))}) in "
+               f"{len([c for c in counts if c and sum(1 for v in c if v) == 1])} of {len(sd.select(output='sigmoid'))} seeds"
+               if single else f"some digits are never predicted ({share(never)} sigmoid trials)")
     return (f"Sigmoid outputs trained with categorical cross-entropy end at {pct(sd, output='sigmoid')} test accuracy, "
             f"softmax outputs at {pct(sd, output='softmax')}: {d.better('softmax', 'sigmoid')}. "
             f"Categorical cross-entropy, −log p(true class), only pushes the true class's output up; with independent "
-            f"sigmoids nothing pushes the other nine down, so every output drifts to 1 — the loss falls to "
-            f"{sd.fmt('final_train_loss', 1, 3, output='sigmoid')} while the arg-max stays arbitrary "
-            f"(classes_never_predicted in {share(never)} sigmoid trials). "
+            f"sigmoids nothing pushes the other nine down, so every output drifts towards 1 — the training loss falls to "
+            f"{sd.fmt('final_train_loss', 1, 3, output='sigmoid')} while {outcome}. "
             f"Softmax ties the outputs together so raising one lowers the others; nnlab's doctor names the mismatch "
             f"before training (sigmoid_output_with_cross_entropy), and the exercise's own cost — a logistic loss per "
             f"output — would fix it as well.")
@@ -271,40 +284,48 @@ CHANCE_PCT = 20        # test accuracy at or below this (10 digits) is "near cha
 COLLAPSE_POINTS = 20   # a fall of validation accuracy this far below its best so far is a collapse
 
 
+def _collapsed(t):
+    """Seeds that collapsed: half a layer or more died and validation accuracy fell ≥ COLLAPSE_POINTS."""
+    return (t["dead_peak"] >= 0.5) & (t["acc_dip"] >= COLLAPSE_POINTS)
+
+
 def _collapse_answer(sd):
     high = sd.select(False, activation="relu", lr="0.5")
     high = high[high["status"].isin(("complete", "diverged"))]
-    hit = high[high["acc_dip"] >= COLLAPSE_POINTS]
-    back = hit[hit["acc_drop"] < 5]
-    d = sd.diff("final_test_acc", {"activation": "leaky_relu", "lr": "0.5"}, {"activation": "relu", "lr": "0.5"}, 100)
-    dead = sd.fired("dead_units", activation="relu", lr="0.5")
+    hit = high[_collapsed(high)]
+    ruined = hit[hit["acc_drop"] >= 5]
+    leaky = sd.select(activation="leaky_relu", lr="0.5")
     low = sd.select(activation="relu", lr="0.05")
-    first = (f"At SGD lr 0.5 the ReLU net collapses in {len(hit)} of {len(high)} seeds — validation accuracy falls "
-             f"{span(hit['acc_dip'], 0)} points below its best so far — and {len(back)} of them recover{'s' if len(back) == 1 else ''} by the end; "
-             f"up to {100 * high['dead_peak'].max():.0f}% of a layer's units die along the way (never active on any "
-             f"training image; nnlab: dead_units in {share(dead)}). " if len(hit) else
-             f"At SGD lr 0.5 no ReLU seed collapses here (largest dip {high['acc_dip'].max():.0f} points), though up to "
-             f"{100 * high['dead_peak'].max():.0f}% of a layer's units die (dead_units in {share(dead)}). ")
+    d = sd.diff("final_test_acc", {"activation": "leaky_relu", "lr": "0.5"}, {"activation": "relu", "lr": "0.5"}, 100)
+    first = (f"At SGD lr 0.5 ReLU collapses in {len(hit)} of {len(high)} seeds: {span(hit['dead_peak'], 0, 100)}% of a "
+             f"layer's units die (never active on any training image; nnlab: dead_units) while validation accuracy falls "
+             f"{span(hit['acc_dip'], 0)} points below its best so far, and "
+             + (f"{len(ruined)} of them end{'s' if len(ruined) == 1 else ''} that far down "
+                f"({span(ruined['final_test_acc'], 1, 100)}% test accuracy) while the rest recover. " if len(ruined)
+                else "every one of them recovers by the end. ")
+             if len(hit) else
+             f"At SGD lr 0.5 no ReLU seed collapses here (at most {100 * high['dead_peak'].max():.0f}% of a layer dead). ")
     return (first +
             f"At lr 0.05 ReLU keeps its units (at most {100 * low['dead_peak'].max():.0f}% dead) and ends at "
-            f"{pct(sd, activation='relu', lr='0.05')}, and leaky ReLU at lr 0.5, whose units keep a small gradient "
-            f"when negative, ends at {pct(sd, activation='leaky_relu', lr='0.5')} with its largest dip "
-            f"{sd.select(activation='leaky_relu', lr='0.5')['acc_dip'].max():.0f} points. "
+            f"{pct(sd, activation='relu', lr='0.05')}, and leaky ReLU at lr 0.5 has no units to lose: its accuracy dips "
+            f"too (up to {leaky['acc_dip'].max():.0f} points — 500 images in batches of 16 make a noisy curve; lr 0.05 "
+            f"dips up to {low['acc_dip'].max():.0f}) but every seed ends within {leaky['acc_drop'].max():.1f} points of "
+            f"its best, at {pct(sd, activation='leaky_relu', lr='0.5')}. "
             f"Over {d.n} seeds {d.better('leaky ReLU at lr 0.5', 'ReLU at lr 0.5')}"
-            + (": a collapse is a matter of luck, so a lower rate or a leaky unit buys reliability more than mean accuracy."
-               if not d.real else "."))
+            + (": a collapse is a matter of luck, so a lower rate or a leaky unit buys reliability more than mean "
+               "accuracy." if not d.real else "."))
 
 
 def _collapse_checks(sd):
     high = sd.select(False, activation="relu", lr="0.5")
     low = sd.select(activation="relu", lr="0.05")["dead_peak"]
-    leaky = sd.select(activation="leaky_relu", lr="0.5")["acc_dip"]
+    leaky = sd.select(activation="leaky_relu", lr="0.5")["acc_drop"]
     return [
-        (f"ReLU at lr 0.5 collapses (validation accuracy falls ≥ {COLLAPSE_POINTS} points below its best so far) in at "
-         f"least one seed", bool((high["acc_dip"] >= COLLAPSE_POINTS).any())),
+        (f"ReLU at lr 0.5 collapses (≥ 50% of a layer dead and validation accuracy ≥ {COLLAPSE_POINTS} points below its "
+         f"best so far) in at least one seed", bool(_collapsed(high).any())),
         ("ReLU at lr 0.05 keeps at least 70% of its units alive in every seed", bool(len(low)) and bool((low < 0.3).all())),
-        (f"leaky ReLU at lr 0.5 never collapses (every dip < {COLLAPSE_POINTS} points)",
-         bool(len(leaky)) and bool((leaky < COLLAPSE_POINTS).all())),
+        ("leaky ReLU at lr 0.5 ends within 5 points of its best validation accuracy in every seed",
+         bool(len(leaky)) and bool((leaky < 5).all())),
         ("the diagnosis names dead units in a high-rate ReLU seed", sd.fired("dead_units", activation="relu", lr="0.5")[0] >= 1),
     ]
 
@@ -328,12 +349,13 @@ def _bn_sentences(sd, where: dict) -> tuple[str, str, Difference, Difference, Di
     """(speed clause, accuracy clause, BN vs none at epoch 1, best BN vs none, after vs before) at one width."""
     def at(bn):
         return {**where, "batchnorm": bn}
-    speed = ", ".join(f"{bn} {sd.fmt('val_acc_at_1', 100, **at(bn))}%" for bn in ("none", "before", "after"))
+    names = {"none": "no BN", "before": "BN before", "after": "BN after"}
+    speed = ", ".join(f"{names[bn]} {sd.fmt('val_acc_at_1', 100, **at(bn))}%" for bn in ("none", "before", "after"))
     best = max(("before", "after"), key=lambda bn: sd.mean("final_test_acc", **at(bn)))
     start = sd.diff("val_acc_at_1", at(max(("before", "after"), key=lambda bn: sd.mean("val_acc_at_1", **at(bn)))), at("none"), 100)
     vs_none = sd.diff("final_test_acc", at(best), at("none"), 100)
     before_after = sd.diff("final_test_acc", at("after"), at("before"), 100)
-    acc = f"{vs_none.better('BN ' + best, 'none')}; {before_after.better('BN after', 'BN before')}"
+    acc = f"{vs_none.better('BN ' + best, 'no BN')}; {before_after.better('BN after', 'BN before')}"
     return speed, acc, start, vs_none, before_after
 
 
@@ -346,11 +368,13 @@ def _bn_mlp_answer(sd):
     n = parts["100"][3].n
     width = sd.diff("final_test_acc", {"hidden": "100", "batchnorm": "none"}, {"hidden": "5", "batchnorm": "none"}, 100)
     largest = max([abs(p[k].gain) for p in parts.values() for k in (3, 4) if p[k].real], default=0.0)
+    gains = "; ".join(f"{w} units: {parts[w][3].text()}" for w in helps + hurts)
     return (f"After one epoch of Adam the validation accuracy at 100 hidden units is {parts['100'][0]} (at 5 units "
             f"{parts['5'][0]}), and batch norm's faster start is beyond noise at {_widths(faster)}. "
-            f"After 6 epochs, over {n} seeds, batch norm (its better placement) is ahead of none beyond noise at "
-            f"{_widths(helps)}{', behind it at ' + _widths(hurts) if hurts else ''}, and before vs after differs beyond "
-            f"noise at {_widths(place)}" + (f" ({'; '.join(parts[w][1] for w in place)})" if place else "") + ". "
+            f"After 6 epochs, over {n} seeds, the better batch-norm placement is ahead of none beyond noise at "
+            f"{_widths(helps)}{', behind it at ' + _widths(hurts) if hurts else ''}" + (f" ({gains})" if gains else "")
+            + f", and before vs after differs beyond noise at {_widths(place)}"
+            + (f" (after − before: {'; '.join(w + ' units ' + parts[w][4].text() for w in place)})" if place else "") + ". "
             + (f"The largest of these real differences is {largest:.1f} points, against {width.text()} between 100 and 5 "
                f"units without batch norm: the width matters far more than where the normalisation goes."
                if largest else f"None of these is a real difference, against {width.text()} between 100 and 5 units: "
@@ -359,16 +383,17 @@ def _bn_mlp_answer(sd):
 
 def _bn_cnn_answer(sd):
     speed, acc, start, vs_none, place = _bn_sentences(sd, {})
+    lead = max(("before", "after"), key=lambda bn: sd.mean("val_acc_at_1", batchnorm=bn))
     dips = {bn: sd.select(batchnorm=bn)["acc_dip"] for bn in ("none", "before", "after")}
     none = sd.select(batchnorm="none")["final_test_acc"]
     with_bn = sd.select(False).query("batchnorm != 'none'")["final_test_acc"]
-    return (f"After one epoch of SGD the validation accuracy is {speed}; batch norm's lead "
+    return (f"After one epoch of SGD the validation accuracy is {speed}; BN {lead}'s lead over no BN "
             f"{'is beyond noise' if start.real and start.gain > 0 else 'is not beyond noise'} ({start.text()}). "
-            f"After 5 epochs: {acc}. "
+            f"After 5 epochs, on test accuracy: {acc}. "
             f"Without batch norm the validation accuracy falls by up to {dips['none'].max():.0f} points below its best "
-            f"so far and the seeds end at {span(none, 0, 100)}%, against dips of at most "
-            f"{max(dips['before'].max(), dips['after'].max()):.0f} points and {span(with_bn, 0, 100)}% with it, while "
-            f"before vs after the ReLU {'differs beyond noise' if place.real else 'makes no real difference'}.")
+            f"so far and the seeds' test accuracies end at {span(none, 0, 100)}%, against falls of at most "
+            f"{max(dips['before'].max(), dips['after'].max()):.0f} points and {span(with_bn, 0, 100)}% with batch norm, "
+            f"while before vs after the ReLU {'differs beyond noise' if place.real else 'makes no real difference'}.")
 
 
 def _bn_cnn_checks(sd):
@@ -411,26 +436,28 @@ KERAS, TORCH, NO_BN = {"batch norm": "BN, Keras momentum"}, {"batch norm": "BN, 
 
 def _keras_answer(sd):
     slow = sd.diff("val_acc_mean", NO_BN, KERAS, 100)
+    momentum = sd.diff("val_acc_mean", TORCH, KERAS, 100)
     fast = sd.diff("val_acc_mean", TORCH, NO_BN, 100)
     final = sd.diff("final_test_acc", NO_BN, KERAS, 100)
     summary = next(iter(sd.summaries.values()))
     steps = math.ceil(summary["data"]["n_train"] / 64)
     keras_slowest = sd.mean("val_acc_mean", **KERAS) < min(sd.mean("val_acc_mean", **NO_BN), sd.mean("val_acc_mean", **TORCH))
-    verdict = ("does train slower than no batch norm, as evaluation sees it" if slow.real and slow.gain > 0 else
-               "is the slowest of the three on average, though not beyond the seeds' noise" if keras_slowest
-               else "is not slower than no batch norm here")
+    verdict = ("trains slower than no batch norm, as evaluation sees it" if slow.real and slow.gain > 0 else
+               "is the slowest of the three on average, though not beyond the seeds' noise against no batch norm"
+               if keras_slowest else "is not slower than no batch norm here")
     return (f"With dropout 0.25 after each conv block and 0.5 after the dense layer, batch norm with Keras' momentum "
             f"(running statistics moved 1% per step) {verdict}: its validation accuracy averages "
             f"{sd.fmt('val_acc_mean', 100, **KERAS)}% over the 6 epochs against {sd.fmt('val_acc_mean', 100, **NO_BN)}% "
-            f"without batch norm and ends at {pct(sd, **KERAS)} test accuracy against {pct(sd, **NO_BN)} — on the "
-            f"average {slow.better('none', 'Keras-momentum BN')}, at the end {final.better('none', 'Keras-momentum BN')}. "
+            f"without batch norm (none − Keras-momentum BN = {slow.text()}), and it ends at {pct(sd, **KERAS)} test "
+            f"accuracy against {pct(sd, **NO_BN)} ({final.text()}). "
             f"Evaluation normalises with those running averages, which after the {steps} steps of an epoch still keep "
-            f"{100 * 0.99 ** steps:.0f}% of their starting values at 1% per step and {100 * 0.9 ** steps:.1g}% at PyTorch's 10%, and the "
-            f"dropout in front of each batch-norm layer makes the statistics it sees in training differ from "
-            f"evaluation's. "
-            f"With PyTorch's momentum the same network averages {sd.fmt('val_acc_mean', 100, **TORCH)}%, and "
-            f"{fast.better('PyTorch-momentum BN', 'none')}, so a faster-moving average — or more steps per epoch — "
-            + ("removes the slow start." if fast.real and fast.gain > 0 else "at least closes the gap to no batch norm."))
+            f"{100 * 0.99 ** steps:.0f}% of their starting values at 1% per step but {100 * 0.9 ** steps:.1g}% at "
+            f"PyTorch's 10%, and the dropout in front of the second conv block's and the dense layer's batch norm makes "
+            f"the statistics seen in training differ from evaluation's. "
+            f"With PyTorch's momentum the same network averages {sd.fmt('val_acc_mean', 100, **TORCH)}%: "
+            f"{momentum.better('PyTorch-momentum BN', 'Keras-momentum BN')}, and {fast.better('PyTorch-momentum BN', 'no BN')}, "
+            + ("so the slow start is the running average's, and a faster one removes it."
+               if momentum.real and momentum.gain > 0 else "so the momentum alone does not explain the slow start here."))
 
 
 def _keras_checks(sd):
@@ -470,17 +497,17 @@ def _xor_answer(sd):
     epochs = (f" in {int(won['epochs'].median())} epochs (median; {int(won['epochs'].min())}–{int(won['epochs'].max())})"
               if len(won) else "")
     plateau = sum(sd.fired("plateau", ("info", "warn", "error"), trial=name)[0] for name in lost["trial"])
+    never = (f" {len(lost)} seed{'s' if len(lost) != 1 else ''} never reach{'es' if len(lost) == 1 else ''} MAE 0.3 in "
+             f"2000 epochs ({span(lost['final_train_acc'], 0, 100)}% training accuracy; nnlab finds a plateau in "
+             f"{plateau} of {len(lost)})." if len(lost) else "")
     return (f"By the rule of the exercise, MAE below 0.3, {len(won)} of {len(t)} seeds converge{epochs}, but only "
-            f"{len(solved)} classify every training point right; the other {len(half)} stop at "
+            f"{len(solved)} of them classify every training point right; the other {len(half)} stop at "
             f"{span(half['final_train_acc'], 0, 100)}% training accuracy, with one of the four XOR corners still wrong "
             f"or undecided. "
-            f"A 2-2-1 sigmoid net easily settles where it separates three corners, and its mean absolute error creeps "
-            f"below 0.3 there long before (or instead of) the last corner flipping"
-            + (f"; {len(lost)} seed{'s' if len(lost) != 1 else ''} never reach{'es' if len(lost) == 1 else ''} 0.3 in 2000 "
-               f"epochs ({span(lost['final_train_acc'], 0, 100)}% training accuracy, a plateau in nnlab's diagnosis for "
-               f"{plateau} of {len(lost)})" if len(lost) else "") + ". "
-            "So count seeds with a rule that means solved — `train.stop_when: {metric: train_acc, above: 0.99}` — and "
-            "replay any one with `nnlab run configs/studies/xor_convergence.yaml seed=N`, bit for bit.")
+            f"A 2-2-1 sigmoid net readily settles where it separates three corners, and its mean absolute error can dip "
+            f"below 0.3 there, so the rule stops such a run as converged{';' + never if never else '.'} "
+            f"To count solved seeds, stop on a rule that means solved — `train.stop_when: {{metric: train_acc, above: 0.99}}` "
+            f"— and replay any seed with `nnlab run configs/studies/xor_convergence.yaml seed=N`, bit for bit.")
 
 
 def _xor_checks(sd):
@@ -620,13 +647,14 @@ def _ae_checks(sd):
 def _overconf_figure(sd, plt):
     fig, (a, b) = two_panels(plt)
     none = {"early stopping": "none"}
-    figures.curves(sd, a, "val_loss", ["early stopping"], fixed=none, ylabel="validation loss", title="no early stopping: validation loss")
-    figures.curves(sd, b, "val_acc", ["early stopping"], fixed=none, ylabel="validation accuracy", title="no early stopping: validation accuracy")
-    b.set_ylim(bottom=0.85)
+    figures.curves(sd, a, "val_loss", ["early stopping"], fixed=none, ylabel="validation loss", from_epoch=1,
+                   title="no early stopping: validation loss (from epoch 1)")
+    figures.curves(sd, b, "val_acc", ["early stopping"], fixed=none, ylabel="validation accuracy", from_epoch=1,
+                   title="no early stopping: validation accuracy (from epoch 1)")
     for ax, column in ((a, "best_val_loss_epoch"), (b, "best_val_acc_epoch")):
         for epoch in sd.select(**none)[column]:
             ax.axvline(epoch, color="#c0392b", lw=0.8, ls=":")
-    a.text(0.98, 0.95, "dotted: each seed's best epoch", transform=a.transAxes, ha="right", va="top", fontsize=7)
+    a.text(0.98, 0.05, "dotted: each seed's best epoch", transform=a.transAxes, ha="right", va="bottom", fontsize=7)
     return fig
 
 
@@ -641,17 +669,17 @@ def _overconf_answer(sd):
     stops = {k: sd.select(**w) for k, w in (("loss", on_loss), ("acc", on_acc))}
     def when(t):
         hit = t[t["early_stopped"] == 1]
-        return (f"{len(hit)} of {len(t)} runs" + (f", at epoch {span(hit['epochs'], 0)}" if len(hit) else ""))
+        return (f"{len(hit)} of {len(t)} runs" + (f" (at epoch {span(hit['epochs'], 0)})" if len(hit) else ""))
     return (f"Without early stopping the validation loss is lowest at epoch {span(sd.select(**none)['best_val_loss_epoch'], 0)} "
             f"and ends {sd.fmt('val_rise', 1, 0, **none)}% above that minimum, while the validation accuracy keeps "
-            f"improving until epoch {span(sd.select(**none)['best_val_acc_epoch'], 0)} (over the seeds): the net grows "
-            f"over-confident on the few images it gets wrong (nnlab: loss-only overfitting in {loss_only} of "
-            f"{len(sd.select(**none))} runs). "
-            f"Early stopping on val_loss stops {when(stops['loss'])}, on val_acc {when(stops['acc'])}; against 25 epochs "
-            f"without stopping ({pct(sd, **none)} test accuracy), {d_loss.better('stopping on val_loss', 'no stopping')} "
-            f"and {d_acc.better('stopping on val_acc', 'no stopping')}. "
-            + (f"What stopping on val_loss does buy is calibration — test loss {sd.fmt('final_test_loss', 1, 3, **on_loss)} "
-               f"against {sd.fmt('final_test_loss', 1, 3, **none)} — so monitor the quantity you will be judged on."
+            f"improving until epoch {span(sd.select(**none)['best_val_acc_epoch'], 0)}: the net grows over-confident on "
+            f"the few images it gets wrong (nnlab: loss-only overfitting in {loss_only} of {len(sd.select(**none))} runs). "
+            f"Early stopping on val_loss stops {when(stops['loss'])} and on val_acc {when(stops['acc'])}, and against 25 "
+            f"epochs without stopping ({pct(sd, **none)} test accuracy) {d_loss.better('stopping on val_loss', 'no stopping')}, "
+            f"{d_acc.better('stopping on val_acc', 'no stopping')}. "
+            + (f"What stopping on val_loss does buy is a lower test loss — {sd.fmt('final_test_loss', 1, 3, **on_loss)} "
+               f"against {sd.fmt('final_test_loss', 1, 3, **none)}, a difference of {calib.text('{:.3f}', '')} — so "
+               f"monitor the quantity you will be judged on."
                if calib.real and calib.gain < 0 else
                f"Its test loss, {sd.fmt('final_test_loss', 1, 3, **on_loss)} against {sd.fmt('final_test_loss', 1, 3, **none)}, "
                f"is no better beyond noise either: on this data the choice of monitor barely matters."))
@@ -679,13 +707,13 @@ def _init_figure(sd, plt):
     grid = np.full((len(acts), len(inits)), np.nan)
     for i, act in enumerate(acts):
         for j, init in enumerate(inits):
-            v = sd.values("final_test_acc", complete=False, init=init, activation=act)
+            v = sd.values("final_test_acc", init=init, activation=act)
             grid[i, j] = 100 * np.mean(list(v.values())) if v else np.nan
     ax.imshow(np.nan_to_num(grid, nan=0), cmap="RdYlGn", vmin=0, vmax=100, aspect="auto")
     for i, act in enumerate(acts):
         for j, init in enumerate(inits):
             diverged = sd.count(init=init, activation=act) - len(sd.select(init=init, activation=act))
-            text = "diverged" if np.isnan(grid[i, j]) else f"{grid[i, j]:.0f}%"
+            text = "every seed\ndiverged" if np.isnan(grid[i, j]) else f"{grid[i, j]:.0f}%"
             if diverged and not np.isnan(grid[i, j]):
                 text += f"\n({diverged} diverged)"
             ax.text(j, i, text, ha="center", va="center", fontsize=8)
@@ -693,7 +721,8 @@ def _init_figure(sd, plt):
     ax.set_xticklabels(inits, fontsize=8, rotation=15)
     ax.set_yticks(range(len(acts)))
     ax.set_yticklabels(acts, fontsize=8)
-    ax.set_title("test accuracy, mean over seeds: 6 hidden layers of 64, plain SGD lr 0.05, 6 epochs", fontsize=9)
+    ax.set_title("test accuracy, mean over the seeds that completed: 6 hidden layers of 64, plain SGD lr 0.05, 6 epochs",
+                 fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -714,8 +743,8 @@ def _init_answer(sd):
     sig_stuck = max(sig) <= CHANCE_PCT
     return (f"N(0,1) weights are far too large for six layers: tanh and sigmoid units saturate (up to {100 * sat:.0f}% of "
             f"activations at the limits) and ReLU activations explode until training diverges ({share(relu_n1)} seeds), while "
-            f"0.01·N(0,1) shrinks the signal layer by layer, leaving every activation at {span(small, 0)}% "
-            f"{'— chance' if chance else ''}. "
+            f"0.01·N(0,1) shrinks the signal layer by layer, leaving all three activation functions at "
+            f"{span(small, 0)}% test accuracy{' — chance' if chance else ''}. "
             f"The variance-preserving rules — 1/√n, Glorot, He — train tanh and ReLU to {span(scaled, 0)}%, but "
             + (f"none of them moves the 6-layer sigmoid net in 6 epochs of plain SGD ({span(sig, 0)}%; nnlab finds "
                f"vanishing gradients in {share(vanish)} of those runs and a plateau in {share(flat)})"
@@ -754,10 +783,11 @@ def _loss_drop_figure(sd, plt):
 def _loss_drop_answer(sd):
     inv, orig = {"dropout": "inverted"}, {"dropout": "original"}
     ce_mse = sd.diff("final_test_acc", {"loss": "cross-entropy", **inv}, {"loss": "squared error", **inv}, 100)
-    ce_forms = sd.diff("final_test_acc", {"loss": "cross-entropy", **inv}, {"loss": "cross-entropy", **orig}, 100)
-    mse_forms = sd.diff("final_test_acc", {"loss": "squared error", **inv}, {"loss": "squared error", **orig}, 100)
+    forms = {loss: sd.diff("final_test_acc", {"loss": loss, **inv}, {"loss": loss, **orig}, 100)
+             for loss in ("cross-entropy", "squared error")}
     doctor = sd.fired("squared_error_for_classification", ("warn", "error"), loss="squared error")
-    differ = ce_forms.real or mse_forms.real
+    differ = [loss for loss, d in forms.items() if d.real]
+    same = [loss for loss, d in forms.items() if not d.real]
     return (f"With softmax outputs and SGD, cross-entropy reaches {pct(sd, loss='cross-entropy', **inv)} test accuracy and "
             f"squared error {pct(sd, loss='squared error', **inv)}, so {ce_mse.better('cross-entropy', 'squared error')}: "
             f"the squared error's gradient through the softmax shrinks when an output is confidently wrong, exactly "
@@ -765,10 +795,11 @@ def _loss_drop_answer(sd):
             f"Inverted dropout scales the kept units by 1/(1 − p) in training and leaves evaluation unscaled, while the "
             f"original form trains unscaled and multiplies by 1 − p at evaluation, so both evaluate the same expected "
             f"activation. "
-            + ("They do not train alike at the same learning rate, though, since the original form trains with "
-               "half-size activations: " if differ else "At the same learning rate they also train alike here: ")
-            + f"with cross-entropy {ce_forms.better('inverted dropout', 'original dropout')}, with squared error "
-              f"{mse_forms.better('inverted dropout', 'original dropout')}.")
+            + (f"With {' and '.join(differ)} they still train differently at the same learning rate, since the original "
+               f"form trains with half-size activations ({'; '.join(forms[loss].better('inverted', 'original') for loss in differ)})"
+               if differ else "At the same learning rate they also train alike")
+            + (f"{'; with ' if differ else ' with '}{' and '.join(same)} there is no real difference "
+               f"({'; '.join('inverted − original = ' + forms[loss].text() for loss in same)})" if same else "") + ".")
 
 
 def _loss_drop_checks(sd):
@@ -813,12 +844,12 @@ def _overfit_answer(sd):
             f"{sd.fmt('val_rise', 1, 0, **none)}% above its minimum; nnlab reports overfitting in {len(onsets)} of "
             f"{len(sd.select(**none))} runs, with its onset at epoch {span(onsets, 0)}. "
             f"Early stopping on val_loss with patience 5 stops {len(stopped)} of {len(sd.select(**es))} runs, at epoch "
-            f"{span(stopped['epochs'], 0)}, and restores the best epoch's weights: on the test set their loss is "
+            f"{span(stopped['epochs'], 0)}, and restores the weights of the best epoch it saw: their test loss is "
             f"{sd.fmt('final_test_loss', 1, 3, **es)} against {sd.fmt('final_test_loss', 1, 3, **none)}, and "
             f"{test_loss.better('early stopping', 'no stopping', '{:.3f}', '', lower=True)}. "
             f"On test accuracy {acc.better('early stopping', 'no stopping')}: the rise in validation loss is mostly "
-            f"over-confidence on images the net gets wrong anyway, so here early stopping buys calibrated "
-            f"probabilities and a shorter run rather than accuracy.")
+            f"over-confidence on images the net gets wrong anyway, so here early stopping buys a lower test loss and a "
+            f"shorter run rather than accuracy.")
 
 
 def _overfit_checks(sd):
@@ -857,19 +888,25 @@ def _fullbatch_answer(sd):
     at2 = {a: sd.select(False, activation=a, lr="2.0")["loss_rises"].mean() * 100 for a in acts}
     dead = sd.mean("dead_max", 100, False, activation="relu", lr="2.0")
     blew = {a: sd.fired("divergence", ("error",), activation=a, lr="2.0") for a in acts}
+    best = {a: max(("0.1", "0.5", "2.0"), key=lambda lr: sd.mean("final_test_acc", complete=False, activation=a, lr=lr)) for a in acts}
     spiky = sum(1 for name in sd.select(False, lr="2.0")["trial"]
                 if any(sd.fired(e, ("info", "warn", "error"), trial=name)[0] for e in ("spiky_run", "loss_spikes")))
+    smooth = "on no step" if worst["0.1"] == 0 else f"on {rises['0.1']:.1f}% of steps"
     return (f"With the whole training set in every step there is no sampling noise, so the loss rises only when a step "
-            f"overshoots: on {rises['0.1']:.1f}% of steps at lr 0.1 (at most {worst['0.1']:.1f}% in any run), "
-            f"{rises['0.5']:.1f}% at 0.5 and {rises['2.0']:.1f}% at 2.0, averaged over the four activations. "
-            f"How badly a too-large step goes depends on the activation: at lr 2.0 the loss rises on "
-            + ", ".join(f"{a} {at2[a]:.0f}%" for a in acts) + " of steps"
-            + f"; ReLU ends with {dead:.0f}% of a layer dead ({sd.fmt('final_test_acc', 100, 1, False, activation='relu', lr='2.0')}% test accuracy), "
-            f"while nnlab reports divergence in {share(blew['tanh'])} tanh and {share(blew['leaky_relu'])} leaky-ReLU runs. "
-            f"nnlab marks spikes in {spiky} of the {len(sd.select(False, lr='2.0'))} runs at lr 2.0, and the cure is the "
-            f"rate, not the activation: "
-            + ("at 0.1 every run's curve descends smoothly." if worst["0.1"] <= 1 else
-               f"even at 0.1 some run rises on {worst['0.1']:.1f}% of its steps, so go lower still."))
+            f"overshoots: {smooth} at lr 0.1, on {rises['0.5']:.1f}% of steps at 0.5 and {rises['2.0']:.1f}% at 2.0 "
+            f"(averaged over the four activations), and nnlab marks spikes in {spiky} of the "
+            f"{len(sd.select(False, lr='2.0'))} runs at 2.0. "
+            f"How badly a too-long step goes depends on the activation: at lr 2.0 the loss rises on "
+            + ", ".join(f"{a} {at2[a]:.0f}%" for a in acts) + " of steps; ReLU ends with "
+            f"{dead:.0f}% of a layer dead ({sd.fmt('final_test_acc', 100, 1, False, activation='relu', lr='2.0')}% test "
+            f"accuracy), tanh and leaky ReLU blow up (nnlab: divergence in {share(blew['tanh'])} and "
+            f"{share(blew['leaky_relu'])}) and partly recover to {sd.fmt('final_test_acc', 100, 0, False, activation='tanh', lr='2.0')}% "
+            f"and {sd.fmt('final_test_acc', 100, 0, False, activation='leaky_relu', lr='2.0')}%, and sigmoid, whose "
+            f"slope is at most 1/4, copes best ({sd.fmt('final_test_acc', 100, 1, False, activation='sigmoid', lr='2.0')}%). "
+            + ("The smooth curve of lr 0.1 is not the best one either — in 150 steps the best test accuracy comes at lr "
+               if any(b != "0.1" for b in best.values()) else "In 150 steps the best test accuracy comes at lr ")
+            + ", ".join(f"{best[a]} for {a}" for a in acts)
+            + " — so take the largest rate whose curve still falls overall (nnlab's spike findings mark where that ends).")
 
 
 def _fullbatch_checks(sd):
@@ -965,7 +1002,8 @@ STUDIES = [
           derived={"batch norm": _keras_arm}),
     Study(9, "xor_convergence", "XOR with a 2-2-1 sigmoid net: how many seeds converge, and when",
           "XOR with a 2-2-1 sigmoid net, squared error, gradient descent until the mean absolute error is below 0.3",
-          "200 noisy XOR points, full-batch gradient descent at lr 1 for at most 2000 epochs, Glorot init, 10 seeds",
+          "200 noisy XOR points (180 for training, 20 for validation), full-batch gradient descent at lr 1 for at most "
+          "2000 epochs, Glorot init, 10 seeds",
           [Column("share that reached MAE < 0.3", "stopped", 1, 2), Column("share with 100% training accuracy", "solved", 1, 2),
            Column("epochs run", "epochs", 1, 0), Column("final training MAE", "final_train_mae", 1, 3)],
           _xor_figure, _xor_answer, _xor_checks,

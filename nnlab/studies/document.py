@@ -29,13 +29,21 @@ the command, one figure, the numbers — **mean ± 95% interval over seeds** (me
 t(0.975, n − 1)·sd/√n; a difference between two settings is paired by seed, or Welch's
 interval when they did not run the same seeds) — and an
 answer written from those numbers: a difference is called real only when its interval
-excludes 0. The checks under each answer are what `tests/test_studies.py` asserts on a
-shortened run of the same study.
+excludes 0. Under each answer, its checks: ✔ means the claim holds in the numbers above,
+and `tests/test_studies.py` asserts the same claims on a shortened run of the study.
 
-This file is generated: `make studies` runs every study that is not complete yet and
-rewrites it (`python -m nnlab.studies --help` for the options). Studies run their trials
-on every core (`--workers` as in `nnlab sweep`); the times quoted are the sums of the trials'
-own times divided by the cores of the machine that ran them, {machine}.
+The diagnosis column lists what nnlab's diagnosis raised as a warning or error in most of a
+setting's seeds (a finding of `nnlab doctor`, the checks before training, or of the
+detectors over the curves; "plateau at chance" and "plateau stalled" are the two kinds of
+plateau); "(+2 diverged)" after a seed count means two more seeds diverged and are left out
+of the statistics.
+
+This file is generated: `nnlab sweep configs/studies/<name>.yaml` runs a study,
+`python -m nnlab.studies <name> --no-run` rewrites its section (figure, table, answer) from
+the results, and `make studies` runs every study that is not complete yet and rewrites the
+whole page (`python -m nnlab.studies --help` for the options). Studies run their trials on
+every core; the times quoted are the sums of the trials' own times divided by the cores of
+the machine that wrote this page, {machine}.
 
 """
 
@@ -87,7 +95,7 @@ def section(study: Study, sd: StudyData, figure_dir: Path, link_dir: str) -> str
     lines += _table(study, sd) + [""]
     if len(sd.summaries) and not sd.missing:
         lines += [f"**Answer.** {study.answer(sd)}", ""]
-        lines += ["Checks (asserted on a shortened run in `tests/test_studies.py`):", ""]
+        lines += ["Checks (✔: holds in the numbers above; `tests/test_studies.py` asserts them on a shortened run):", ""]
         lines += [f"- {'✔' if ok else '✘ does not hold here:'} {claim}" for claim, ok in study.checks(sd)]
     else:
         lines += ["*No answer yet: run the study first.*"]

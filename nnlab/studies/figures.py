@@ -7,13 +7,13 @@ import numpy as np
 
 from .measure import StudyData
 
-COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f"]
+COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
 
 
 def curves(sd: StudyData, ax, column: str, hue: list[str], fixed: dict | None = None, logy: bool = False,
-           ylabel: str | None = None, title: str | None = None, names: dict | None = None) -> None:
+           ylabel: str | None = None, title: str | None = None, names: dict | None = None, from_epoch: int = 0) -> None:
     """One line per group matching ``fixed``: the mean over seeds of a metrics.csv column per
-    epoch, a band from the lowest to the highest seed; the legend names the ``hue`` axes."""
+    epoch (from ``from_epoch``), a band from the lowest to the highest seed; the legend names the ``hue`` axes."""
     fixed = fixed or {}
     k = 0
     for group in sd.groups():
@@ -24,7 +24,9 @@ def curves(sd: StudyData, ax, column: str, hue: list[str], fixed: dict | None = 
             continue
         length = min(len(v) for _, v in runs.values())
         epochs = next(iter(runs.values()))[0][:length]
-        stack = np.vstack([v[:length] for _, v in runs.values()])
+        keep = epochs >= from_epoch
+        epochs = epochs[keep]
+        stack = np.vstack([v[:length][keep] for _, v in runs.values()])
         names = names or {}
         label = ", ".join(names.get(group[a], group[a]) if len(hue) == 1 else f"{a}={group[a]}" for a in hue)
         color = COLORS[k % len(COLORS)]

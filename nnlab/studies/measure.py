@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 SERIOUS = ("warn", "error")
-GOOD_SHARE = 0.9   # acc_dip counts falls once validation accuracy has reached 90% of its best
+DIP_FROM = 3       # acc_dip counts falls from this epoch on
 
 
 @dataclass
@@ -162,9 +162,12 @@ class StudyData:
             return "–"
         if s.ci95 is None:
             return f"{_num(s.mean, digits)} (n = 1)"
-        if 0 < abs(s.mean) < 10 ** -digits or abs(s.mean) >= 1e4:   # too small or large for fixed decimals
-            return f"{s.mean:.2g} ± {s.ci95:.1g}"
-        return f"{s.mean:.{digits}f} ± {s.ci95:.{digits}f}"
+        if abs(s.mean) >= 1e4:
+            return f"{s.mean:.3g} ± {s.ci95:.1g}"
+        places = digits
+        while places < 6 and 1e-9 * abs(s.mean) < s.ci95 < 0.95 * 10 ** -places:   # one significant digit of the interval
+            places += 1
+        return f"{s.mean:.{places}f} ± {s.ci95:.{places}f}"
 
     def diff(self, metric: str, a: dict, b: dict, scale: float = 1.0) -> Difference:
         """Group a minus group b, paired by seed when both ran the same seeds."""
@@ -265,8 +268,8 @@ def _measures(metrics, summary: dict, steps=None) -> dict:
     * ``best_val_acc_epoch`` — the epoch of the best validation accuracy, ``best_val_loss_epoch`` of the lowest val loss;
     * ``acc_drop`` — points of validation accuracy lost from its best epoch to the end;
       ``acc_dip`` — the largest fall of validation accuracy below its best so far, in points,
-      counted once the best so far is within 90% of the run's best (a collapse after good
-      epochs, which the run may have recovered from; not the noise of the first epochs);
+      from epoch 3 on (a collapse the run may have recovered from; the first epochs' climb is
+      left out);
     * ``val_acc_at_1`` — validation accuracy after the first epoch (how fast it starts);
       ``val_acc_mean`` — its mean over the evaluated epochs after the start (the area under
       the curve: how fast it gets there, one number);
@@ -297,9 +300,9 @@ def _measures(metrics, summary: dict, steps=None) -> dict:
         acc = metrics["val_acc"].to_numpy(dtype=float)
         out["best_val_acc_epoch"] = int(metrics["epoch"].iloc[int(np.nanargmax(acc))])
         out["acc_drop"] = 100.0 * (np.nanmax(acc) - acc[-1])
-        best_so_far = np.fmax.accumulate(acc)
-        good = best_so_far >= GOOD_SHARE * np.nanmax(acc)     # once the run has been good
-        out["acc_dip"] = 100.0 * float(np.nanmax((best_so_far - acc)[good]))
+        epochs = metrics["epoch"].to_numpy()
+        fall = (np.fmax.accumulate(acc) - acc)[epochs >= DIP_FROM]
+        out["acc_dip"] = 100.0 * float(np.nanmax(fall)) if len(fall) else math.nan
         trained = metrics.loc[metrics["epoch"] >= 1, "val_acc"].to_numpy(dtype=float)
         out["val_acc_mean"] = float(np.nanmean(trained)) if np.isfinite(trained).any() else math.nan
     first = metrics[metrics["epoch"] == 1] if "epoch" in metrics else metrics.iloc[:0]
