@@ -28,14 +28,20 @@ def is_trial(path: Path) -> bool:
 
 def study_table(rows: list[dict], axes: list[str]):
     """The study's rows (``rows.study_rows``) as a DataFrame; lists and mappings in the
-    swept columns become text, so that they compare and label alike."""
+    swept columns become text, and a null value the text 'null' (as in trial folder names),
+    so that they compare and label alike (a missing value, NaN, equals nothing)."""
     import pandas as pd
 
     table = pd.DataFrame.from_records(rows)
     for axis in axes:
         if axis in table:
-            table[axis] = [plain_cell(v) if isinstance(v, (list, dict)) else v for v in table[axis]]
+            table[axis] = [plain_cell(v) if isinstance(v, (list, dict)) else "null" if _missing(v) else v
+                           for v in table[axis]]
     return table
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
 
 
 # ---------------------------------------------------------------- html

@@ -57,6 +57,20 @@ def test_study_report(cli, tmp_path):
     assert page.count("data:image/png;base64,") == 2 + 4 and all(r["trial"] in page for r in rows)
 
 
+def test_study_report_with_a_null_axis_value(cli, tmp_path):
+    """train.early_stopping: [null, {...}] (configs/studies/overfitting_es.yaml) once crashed the
+    report (StopIteration: a missing value equals nothing, not even itself)."""
+    config = write(tmp_path / "s.yaml", STUDY.replace("grid: {model.activation: [relu, tanh]}",
+                                                      "grid: {train.early_stopping: [null, {monitor: val_loss, patience: 2}]}"))
+    assert cli("sweep", config, "-e", "serial", "-q")[0] == 0
+    code, out, err = cli("report", "results/rep", "--out", "out")
+    assert code == 0, out + err
+    with open(tmp_path / "out" / "comparisons.csv") as f:
+        (row,) = list(csv.DictReader(f))
+    assert row["axis"] == "train.early_stopping" and "null" in (row["best"], row["level"])
+    assert "early_stopping=null" in (tmp_path / "out" / "index.html").read_text()
+
+
 def test_report_on_something_else_exits_2(cli, tmp_path):
     (tmp_path / "empty").mkdir()
     code, _, err = cli("report", tmp_path / "empty")
