@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from nnlab.studies.catalogue import BY_NAME, STUDIES
-from nnlab.studies.document import load, main, section
+from nnlab.studies.document import load, main, plan_of, section
 
 from conftest import ROOT, mnist_available
 
@@ -65,8 +65,10 @@ def test_shortened_study_shows_its_phenomenon(cli, tmp_path, study):
     assert not sd.missing and len(sd.summaries) == len(sd.trials)
     failed = [claim for claim, holds in study.checks(sd) if not holds]
     assert not failed, f"{study.name}: {failed}\n{sd.trials.to_string()}"
-    code, out, err = cli("report", results / study.name)   # the study's own report renders too
-    assert code == 0 and (results / study.name / "report" / "comparisons.csv").is_file(), out + err
+    if any(isinstance(v, dict) or v is None for t in plan_of(study, study.short).trials for v in t.values.values()):
+        # swept mappings or nulls (a null once crashed it): the study's own report renders them too
+        code, out, err = cli("report", results / study.name)
+        assert code == 0 and (results / study.name / "report" / "comparisons.csv").is_file(), out + err
     text = section(study, sd, tmp_path, "figures")
     assert "**Answer.**" in text and (tmp_path / f"{study.name}.png").stat().st_size > 5_000
     answer = text.split("**Answer.**")[1].split("Checks")[0].strip()

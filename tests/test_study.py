@@ -235,25 +235,30 @@ def test_executor_options_that_cannot_work_are_usage_errors(cli, tmp_path, optio
 
 @slow
 def test_ctrl_c_keeps_finished_trials_and_releases_claims(tmp_path, serial_reference):
+    # 12 trials (seeds 0-5): after the first finishes, about 7 s of work remain, so the
+    # interrupt lands mid-study even on a loaded machine (with 6 it once arrived too late)
     config = write(tmp_path / "study.yaml", STUDY)
-    proc = nnlab("sweep", config, "--workers", "2", "-q", cwd=tmp_path)
+    seeds = "seed=0,1,2,3,4,5"
+    proc = nnlab("sweep", config, seeds, "--workers", "2", "-q", cwd=tmp_path)
     for line in proc.stdout:
-        if line.startswith("[1/6]"):
+        if line.startswith("[ 1/12]"):
             break
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate()
-    assert proc.returncode == 130
+    assert proc.returncode == 130, err
     assert "interrupted:" in err and "Run the same command to resume" in err
     study = tmp_path / "results" / "study"
     finished = trials(study)
-    assert 1 <= len(finished) < 6
+    assert 1 <= len(finished) < 12
     assert not list((study / ".claims").glob("*.json"))  # nothing is left looking like it runs
     with open(study / "summary.csv") as f:
         statuses = [row["status"] for row in csv.DictReader(f)]
-    assert statuses.count("complete") == len(finished) and statuses.count("pending") == 6 - len(finished)
-    resume = nnlab("sweep", config, "-q", cwd=tmp_path)
+    assert statuses.count("complete") == len(finished) and statuses.count("pending") == 12 - len(finished)
+    resume = nnlab("sweep", config, seeds, "-q", cwd=tmp_path)
     resume.communicate()
-    assert resume.returncode == 0 and fingerprint_table(study) == fingerprint_table(serial_reference)
+    reference = fingerprint_table(serial_reference)   # seeds 0-2: the same trials, the same bytes
+    assert resume.returncode == 0 and len(trials(study)) == 12
+    assert {name: fp for name, fp in fingerprint_table(study).items() if name in reference} == reference
 
 
 @slow
