@@ -30,15 +30,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from nnlab.pinning import pin_environment
+import nnlab  # noqa: F401  (first: importing nnlab pins the kernels before NumPy loads, as for the command)
 
-pin_environment()   # as the nnlab command does, before NumPy loads
+# isort: split
+import numpy as np
+from threadpoolctl import threadpool_limits
 
-import numpy as np  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
-
-from nnlab.config import load_config  # noqa: E402
-from nnlab.runner import prepare, run_trial  # noqa: E402
+from nnlab.config import load_config
+from nnlab.runner import prepare, run_trial
 
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "mnist.yaml"
 CASES = [((256, 128), 128, 0.8), ((256, 128), 32, 0.8), ((1024,), 512, 1.0)]   # hidden, batch, target ratio

@@ -6,6 +6,13 @@ return pandas DataFrames of trials, epochs and steps (see :mod:`nnlab.frames`).
 
 __version__ = "0.1.0"
 
+# Before anything loads NumPy: OpenBLAS's Haswell kernels and NumPy without its AVX-512
+# loops, so a trial computes the same bytes on every AVX2 x86-64 machine, whether it runs
+# from the nnlab command, python -m nnlab.studies, the tests or a notebook (pinning.py).
+from .pinning import pin_environment as _pin_environment
+
+_pin_environment()
+
 
 def load_study(path):
     """A study folder's trials, epochs and steps as DataFrames (:class:`nnlab.frames.Frames`)."""

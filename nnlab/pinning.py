@@ -4,7 +4,8 @@ Two things pick float code by CPU. OpenBLAS (bundled with NumPy) chooses its mat
 at load time: Haswell and Zen kernels give the same bytes, Sandybridge or Nehalem others,
 and an AVX-512 machine would get SkylakeX kernels. NumPy dispatches some loops (exp, log,
 ...) to AVX-512 code where the CPU has it. So :func:`pin_environment`, called by the
-``nnlab`` command before anything imports NumPy, sets
+``nnlab`` package as it is imported (the ``nnlab`` command, ``python -m nnlab.studies``,
+the test suite, a notebook that imports nnlab before NumPy), sets
 
 * ``OPENBLAS_CORETYPE=Haswell`` (AVX2 + FMA kernels; any AVX2 x86-64 CPU runs them), and
 * ``NPY_DISABLE_CPU_FEATURES`` to NumPy's AVX-512 dispatch targets (for the NumPy release
@@ -29,7 +30,7 @@ NUMPY_AVX512 = {(2, 4): "X86_V4 AVX512_ICL AVX512_SPR"}
 OPT_OUT = "NNLAB_NATIVE_KERNELS"
 MARK = "NNLAB_PINNED"
 
-_pin: dict = {"pinned": False, "why": "the nnlab command did not start this process"}
+_pin: dict = {"pinned": False, "why": "nnlab was not imported before NumPy in this process"}
 
 
 def _cpu_flags() -> set[str]:
@@ -65,9 +66,12 @@ def _numpy_family() -> tuple[int, int] | None:
 
 
 def pin_environment() -> dict:
-    """Set the pins in os.environ if they can hold; returns (and remembers) what was done."""
+    """Set the pins in os.environ if they can hold; returns (and remembers) what was done.
+    Called when ``nnlab`` is imported; a second call keeps what the first one did."""
     global _pin
-    if os.environ.get(OPT_OUT) == "1":
+    if _pin.get("pinned"):
+        pass   # this process pinned already (importing nnlab, then the command's main)
+    elif os.environ.get(OPT_OUT) == "1":
         _pin = {"pinned": False, "why": f"{OPT_OUT}=1: the machine's own kernels"}
     elif "numpy" in sys.modules:
         _pin = {"pinned": False, "why": "NumPy was loaded before nnlab could pin its kernels"}

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import nnlab  # noqa: F401  (importing nnlab pins the kernels; pytest and typer do not load NumPy)
 from nnlab.cli import app
 from nnlab.data import find_idx
 

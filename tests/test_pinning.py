@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from nnlab.pinning import _cpu_flags, differences, pin_environment
+from nnlab.pinning import _cpu_flags, differences
 
 from conftest import write
 
@@ -52,11 +52,35 @@ def test_a_forced_kernel_family_is_overridden_and_recorded(tmp_path):
         assert result.returncode == 1 and "BLAS kernel: Haswell here, Sandybridge when recorded" in result.stderr
 
 
-def test_no_pin_once_numpy_is_loaded():
-    import numpy  # noqa: F401  (pytest has loaded it long before)
+def arithmetic_in(code):
+    """The arithmetic record of a fresh interpreter that runs `code` (imports) first."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "NNLAB_NATIVE_KERNELS",
+                                                               "NPY_DISABLE_CPU_FEATURES", "NNLAB_PINNED")}
+    script = f"{code}\nimport json\nfrom nnlab.pinning import arithmetic\nprint(json.dumps(arithmetic(1)))"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=clean, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
-    done = pin_environment()
-    assert not done["pinned"] and "NumPy was loaded before" in done["why"]
+
+@pytest.mark.skipif(not AVX2, reason="the kernel pin is for AVX2 x86-64 CPUs")
+def test_importing_nnlab_first_pins_the_kernels():
+    # python -m nnlab.studies, the tests and notebooks compute with the command's kernels;
+    # on an AVX-512 machine the suite once ran its in-process trials on SkylakeX kernels
+    record = arithmetic_in("import nnlab\nimport numpy")
+    assert record["pin"]["pinned"] and record["blas_kernel"] == "Haswell"
+    assert not {"X86_V4", "AVX512_SKX"} & set(record["numpy_dispatch"])
+
+
+def test_no_pin_once_numpy_is_loaded():
+    record = arithmetic_in("import numpy\nimport nnlab")
+    assert not record["pin"]["pinned"] and "NumPy was loaded before" in record["pin"]["why"]
+
+
+@pytest.mark.skipif(not AVX2, reason="the kernel pin is for AVX2 x86-64 CPUs")
+def test_the_test_process_is_pinned():
+    from nnlab.pinning import arithmetic
+
+    assert arithmetic(1)["blas_kernel"] == "Haswell", "conftest must import nnlab before anything loads NumPy"
 
 
 def test_differences_name_each_component():
