@@ -3,6 +3,7 @@ included)."""
 
 import csv
 import math
+import re
 
 import pytest
 
@@ -103,16 +104,21 @@ def test_a_healthy_config_has_nothing_to_fix(cli, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("config, overrides, fix", [
-    pytest.param("spirals.yaml", ["model.init=zeros"], "init matched to the activation", id="zero-init"),
-    pytest.param("spirals.yaml", ["optimizer.name=sgd", "optimizer.lr=2.0"], "learning rate / 10", id="lr-far-too-high"),
-    pytest.param("mnist.yaml", ["model.output=relu"], "softmax on linear logits", id="relu-before-softmax"),
-    pytest.param("mnist.yaml", ["model.output=sigmoid"], "softmax on linear logits", id="sigmoid-categorical-ce"),
+@pytest.mark.parametrize("config, overrides, fix, best", [
+    pytest.param("spirals.yaml", ["model.init=zeros"], "init matched to the activation", True, id="zero-init"),
+    # lr 5: every seed of the baseline fails (at lr 2 some seeds train well, and whether lr / 10
+    # was verified on 3 seeds came down to the kernels' rounding: not on AVX-512's own kernels).
+    # Here lr / 10 gains 65.0 [57.8, 72.2] points on Haswell and on SkylakeX kernels; Adam is first.
+    pytest.param("spirals.yaml", ["optimizer.name=sgd", "optimizer.lr=5.0"], "learning rate / 10", False,
+                 id="lr-far-too-high"),
+    pytest.param("mnist.yaml", ["model.output=relu"], "softmax on linear logits", True, id="relu-before-softmax"),
+    pytest.param("mnist.yaml", ["model.output=sigmoid"], "softmax on linear logits", True, id="sigmoid-categorical-ce"),
     pytest.param("mnist.yaml", ["model.activation=tanh", "model.init=normal(std=1.0)", "model.hidden=[256,256,256]"],
-                 "init matched to the activation", id="normal-init-deep-tanh"),
+                 "init matched to the activation", True, id="normal-init-deep-tanh"),
 ])
-def test_fix_verifies_a_repair_for_each_known_pathology(cli, config, overrides, fix):
-    """Issue 13: each within a budget of 6 candidates x 3 seeds (MNIST: a 5000-image subset, 5 epochs)."""
+def test_fix_verifies_a_repair_for_each_known_pathology(cli, config, overrides, fix, best):
+    """Issue 13: each within a budget of 6 candidates x 3 seeds (MNIST: a 5000-image subset, 5 epochs):
+    the named repair is verified in the table, and is the best verified one where `best`."""
     if config == "mnist.yaml":
         from conftest import mnist_available
         if not mnist_available():
@@ -120,7 +126,9 @@ def test_fix_verifies_a_repair_for_each_known_pathology(cli, config, overrides, 
         overrides = overrides + ["data.subset=5000", "train.epochs=5", "model.dropout=0", "schedule=null"]
     code, out, err = cli("fix", ROOT / "configs" / config, *overrides, "--seeds", "3", "--budget", "6", "-q")
     assert code == 0, out + err
-    assert f"best verified fix: {fix} (" in out
+    (row,) = [line for line in out.splitlines() if re.match(rf"\d+\s+{re.escape(fix)}\s\s", line)]
+    assert re.search(r"\]\s+yes\s", row), out
+    assert "best verified fix: " in out and (not best or f"best verified fix: {fix} (" in out), out
 
 
 def _regression(loss, status="complete"):
