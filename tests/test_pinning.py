@@ -77,6 +77,8 @@ def test_no_pin_once_numpy_is_loaded():
 
 
 @pytest.mark.skipif(not AVX2, reason="the kernel pin is for AVX2 x86-64 CPUs")
+@pytest.mark.skipif(os.environ.get("NNLAB_NATIVE_KERNELS") == "1", reason="NNLAB_NATIVE_KERNELS=1: the suite runs on "
+                    "the machine's own kernels, as asked")
 def test_the_test_process_is_pinned():
     from nnlab.pinning import arithmetic
 
