@@ -45,6 +45,17 @@ def test_the_doc_generator_says_when_a_study_has_no_results(tmp_path, capsys):
     assert exc.value.code == 2 and "unknown study no_such_study" in capsys.readouterr().err
 
 
+def test_rewriting_one_section_keeps_the_others_byte_for_byte(tmp_path):
+    # python -m nnlab.studies NAME --no-run added a blank line before every kept section each time
+    out, none = tmp_path / "studies.md", str(tmp_path / "none")
+    assert main(["--no-run", "--results-dir", none, "--out", str(out)]) == 0
+    marked = out.read_text().replace("*No answer yet", "*Kept: no answer yet", 1)   # section 1, as if from results
+    out.write_text(marked)
+    for _ in range(2):
+        assert main(["xor_convergence", "--no-run", "--results-dir", none, "--out", str(out)]) == 0
+        assert out.read_text() == marked
+
+
 def _needs_data(study):
     data = yaml.safe_load((ROOT / "configs" / "studies" / f"{study.name}.yaml").read_text())["data"]
     if data.get("name", "mnist") == "mnist" and not mnist_available():

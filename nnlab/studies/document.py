@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import subprocess
 import sys
 import time
@@ -42,8 +43,8 @@ This file is generated: `nnlab sweep configs/studies/<name>.yaml` runs a study,
 `python -m nnlab.studies <name> --no-run` rewrites its section (figure, table, answer) from
 the results, and `make studies` runs every study that is not complete yet and rewrites the
 whole page (`python -m nnlab.studies --help` for the options). Studies run their trials on
-every core; the times quoted are the sums of the trials' own times divided by the cores of
-the machine that wrote this page, {machine}.
+every core; the time quoted under each command is the sum of its trials' own times divided
+by the cores of the machine that ran them, named there.
 
 """
 
@@ -79,10 +80,11 @@ def section(study: Study, sd: StudyData, figure_dir: Path, link_dir: str) -> str
     lines = [f"## {study.number}. {study.question}", "",
              f"**Original setup:** {study.original}.  ",
              f"**Here:** {study.here}.", ""]
-    trials = len(sd.trials)
+    trials, cores = len(sd.trials), os.cpu_count() or 1
     seconds = sum(s.get("time_s") or 0 for s in sd.summaries.values())
+    cpu = next((s.get("environment", {}).get("cpu") for s in sd.summaries.values()), None) or platform.machine()
     lines += ["```console", f"nnlab sweep configs/studies/{study.name}.yaml", "```", "",
-              f"{trials} trials, {_duration(seconds / max(os.cpu_count() or 1, 1))} on {os.cpu_count()} cores."
+              f"{trials} trials, {_duration(seconds / cores)} on {cores} cores ({cpu})."
               + (f" **{len(sd.missing)} trial(s) have no results yet** ({', '.join(sd.missing[:3])}…): "
                  f"the numbers below leave them out." if sd.missing else ""), ""]
     if len(sd.summaries):
@@ -122,25 +124,21 @@ def _duration(seconds: float) -> str:
 def write(results: Path, out: Path, only: list[str] | None = None) -> list[str]:
     """Write ``out`` (Markdown) and its figures beside it in ``<out stem>/``; returns the
     claims that did not hold, as 'study: claim'."""
-    import platform
-
     figure_dir = out.with_suffix("")
     figure_dir.mkdir(parents=True, exist_ok=True)
     old = _old_sections(out) if only else {}
-    failed, parts, cpu = [], [], None
+    failed, parts = [], []
     for study in STUDIES:
         if only and study.name not in only and study.name in old:
             parts.append(old[study.name])
             continue
         sd = load(study, results)
-        cpu = cpu or next((s.get("environment", {}).get("cpu") for s in sd.summaries.values()), None)
         text = section(study, sd, figure_dir, figure_dir.name)
         parts.append(text)
         if len(sd.summaries) and not sd.missing:
             failed += [f"{study.name}: {claim}" for claim, ok in study.checks(sd) if not ok]
     contents = "\n".join(f"{s.number}. [{s.question}](#{_anchor(s)})" for s in STUDIES)
-    machine = f"{cpu or platform.machine()}, {os.cpu_count()} cores"
-    out.write_text(INTRO.format(machine=machine) + contents + "\n\n" + "\n".join(parts))
+    out.write_text(INTRO + contents + "\n\n" + "\n".join(parts))
     return failed
 
 
@@ -162,7 +160,7 @@ def _old_sections(out: Path) -> dict[str, str]:
         if start < 0:
             continue
         end = text.find("\n## ", start + 1)
-        found[study.name] = text[start:end + 1 if end >= 0 else len(text)]
+        found[study.name] = text[start:end if end >= 0 else len(text)].rstrip("\n") + "\n"   # as section() ends
     return found
 
 
