@@ -49,7 +49,7 @@ def needs_row_splits(*dtypes):
 
     broken = [np.dtype(d).name for d in dtypes if not parallel.exact(d)]
     if broken:
-        kernels = sorted(str(i.get("architecture")) for i in threadpool_info() if i.get("user_api") == "blas")
+        kernels = sorted({str(i.get("architecture")) for i in threadpool_info() if i.get("user_api") == "blas"})
         pytest.skip(f"the loaded BLAS ({', '.join(kernels)} kernels) gives other bytes when {' and '.join(broken)} "
                     f"products are split by rows, so nnlab computes them whole")
 
