@@ -60,6 +60,14 @@ def _lr(factor: float) -> Callable[[Experiment], list[str]]:
     return lambda exp: [f"optimizer.lr={exp.optimizer.lr * factor:.6g}"]
 
 
+def _lr_up(exp: Experiment) -> list[str] | None:
+    """x10, unless the rate is already at or above the top of the optimizer's usual range
+    (a plateau at SGD lr 5 is a dead net, not a slow one: lr 50 only wasted a slot)."""
+    from .doctor import LR_RANGES
+
+    return None if exp.optimizer.lr >= LR_RANGES[exp.optimizer.name][1] else _lr(10.0)(exp)
+
+
 def _lr_into_range(exp: Experiment) -> list[str] | None:
     from .doctor import LR_RANGES
 
@@ -132,7 +140,7 @@ REPAIRS: dict[str, Repair] = {r.name: r for r in [
     Repair("init matched to the activation", "He (ReLU family) or Glorot (tanh, sigmoid) init keeps the "
            "activations' variance steady through the layers", _matched_init),
     Repair("learning rate / 10", "smaller steps: no overshooting, fewer units pushed dead", _lr(0.1)),
-    Repair("learning rate x 10", "larger steps for a run that moves too slowly", _lr(10.0)),
+    Repair("learning rate x 10", "larger steps for a run that moves too slowly", _lr_up),
     Repair("learning rate into the usual range", "the optimizer's usual range", _lr_into_range),
     Repair("gradient clipping", "train.clip_grad_norm caps the rare huge step and keeps the others",
            lambda exp: None if exp.train.clip_grad_norm else ["train.clip_grad_norm=1.0"]),

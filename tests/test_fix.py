@@ -36,6 +36,11 @@ def test_candidates_follow_the_symptoms_and_skip_what_the_config_already_has():
     summed = validate({"data": {"name": "spirals"}, "loss": {"name": "cross_entropy", "reduction": "sum"},
                        "optimizer": {"name": "sgd", "lr": 0.1}})
     assert candidates(summed, ["large_updates"], 1)[0].overrides == ["loss.reduction=mean"]
+    slow, dead = ({"data": {"name": "spirals"}, "model": {"hidden": [8]}, "optimizer": {"name": "sgd", "lr": lr}}
+                  for lr in (0.01, 5.0))
+    assert ["optimizer.lr=0.1"] in [c.overrides for c in candidates(validate(slow), ["plateau"], 6)]
+    # a plateau at a rate already above SGD's usual range (0.5) is not helped by ten times more
+    assert not any(c.name == "learning rate x 10" for c in candidates(validate(dead), ["plateau"], 6))
 
 
 def _summary(acc, *events, status="complete"):
