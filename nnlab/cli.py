@@ -590,10 +590,7 @@ def data_fetch(dataset: str = typer.Argument(..., help="mnist or fashion_mnist")
 
 
 def main():
-    from .pinning import pin_environment
-
-    pin_environment()   # before anything loads NumPy: the same kernels on every AVX2 x86-64 machine
-    app()
+    app()   # importing nnlab pinned the kernels before anything loaded NumPy (nnlab/__init__.py)
 
 
 if __name__ == "__main__":

@@ -17,11 +17,15 @@ AVX2 = platform.machine() == "x86_64" and {"avx2", "fma"} <= _cpu_flags()
 CONFIG = "name: p\ndata: {name: xor, n_samples: 100, n_test: 20}\nmodel: {hidden: [4]}\ntrain: {epochs: 2}\n"
 
 
+def unpinned_environment() -> dict:
+    """os.environ without the pins (and their mark) this test process set on importing nnlab."""
+    return {k: v for k, v in os.environ.items()
+            if k not in ("OPENBLAS_CORETYPE", "NNLAB_NATIVE_KERNELS", "NPY_DISABLE_CPU_FEATURES", "NNLAB_PINNED")}
+
+
 def nnlab(cwd, *args, **env):
-    clean = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "NNLAB_NATIVE_KERNELS",
-                                                               "NPY_DISABLE_CPU_FEATURES")}
     return subprocess.run([sys.executable, "-m", "nnlab", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**clean, **env}, timeout=300)
+                          env={**unpinned_environment(), **env}, timeout=300)
 
 
 def summary(folder):
@@ -54,10 +58,9 @@ def test_a_forced_kernel_family_is_overridden_and_recorded(tmp_path):
 
 def arithmetic_in(code):
     """The arithmetic record of a fresh interpreter that runs `code` (imports) first."""
-    clean = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "NNLAB_NATIVE_KERNELS",
-                                                               "NPY_DISABLE_CPU_FEATURES", "NNLAB_PINNED")}
     script = f"{code}\nimport json\nfrom nnlab.pinning import arithmetic\nprint(json.dumps(arithmetic(1)))"
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=clean, timeout=120)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env=unpinned_environment(), timeout=120)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 

@@ -299,8 +299,8 @@ def _collapse_answer(sd):
     hit = edge[_collapsed(edge)]
     ruined = hit[hit["acc_drop"] >= 5]
     leaky = sd.select(activation="leaky_relu", lr="0.5")
-    leaky_blowups = sd.select(False, activation="leaky_relu", lr="0.8")
-    leaky_blowups = (int((leaky_blowups["status"] == "diverged").sum()), len(leaky_blowups))
+    leaky_fast = sd.select(False, activation="leaky_relu", lr="0.8")
+    blowups = int((leaky_fast["status"] == "diverged").sum())
     low = sd.select(activation="relu", lr="0.05")
     d = sd.diff("final_test_acc", {"activation": "relu", "lr": "0.05"}, {"activation": "relu", "lr": "0.8"}, 100)
     collapses = (f"collapses — half a layer or more dead and validation accuracy at least {COLLAPSE_POINTS} points below "
@@ -316,8 +316,8 @@ def _collapse_answer(sd):
     second = (f"At lr 0.05 ReLU keeps its units (at most {100 * low['dead_peak'].max():.0f}% dead) and ends at "
               f"{pct(sd, activation='relu', lr='0.05')}; leaky ReLU has no units to lose, and at lr 0.5 "
               f"every seed that trains ends within {leaky['acc_drop'].max():.1f} points of its best, at "
-              f"{pct(sd, activation='leaky_relu', lr='0.5')}, but at lr 0.8 it diverges in {leaky_blowups[0]} of "
-              f"{leaky_blowups[1]} seeds. ")
+              f"{pct(sd, activation='leaky_relu', lr='0.5')}, but at lr 0.8 it diverges in {blowups} of "
+              f"{len(leaky_fast)} seeds. ")
     third = (f"Over {d.n} seeds {d.better('ReLU at lr 0.05', 'ReLU at lr 0.8')}: the rate is the cause and lowering it "
              f"is the fix that holds, while a leaky unit only removes the dead units, not the too-long steps.")
     return first + second + third
