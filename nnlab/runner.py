@@ -31,12 +31,15 @@ def environment() -> dict:
     """Where and with what arithmetic the trial ran (see pinning.py): nnlab, Python, NumPy,
     BLAS library/version/kernel/threads, NumPy's active CPU dispatch targets, the CPU,
     whether the kernel pin held, and ``threads``: how many threads the trial's split products
-    ran on (nn/parallel.py; the bytes do not depend on it)."""
+    ran on (nn/parallel.py; the bytes do not depend on it) and ``fused_kernels``: what
+    compiled the optimizer's one-pass update, or "none" (nn/kernels.py; nor on that)."""
+    from .nn import kernels
     from .nn.parallel import threads
     from .pinning import arithmetic
 
     return {"nnlab": __version__, "python": platform.python_version(), "platform": platform.platform(),
-            "pid": os.getpid(), **arithmetic(BLAS_THREADS), "threads": threads()}
+            "pid": os.getpid(), **arithmetic(BLAS_THREADS), "threads": threads(),
+            "fused_kernels": kernels.describe()}
 
 
 def prepare(exp: Experiment, download: bool = True) -> TrialSetup:

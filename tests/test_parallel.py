@@ -34,9 +34,9 @@ def count_splits(monkeypatch):
     calls = []
     real = parallel._run_parts
 
-    def spy(fn, parts):
+    def spy(fn, parts, *args):
         calls.append(len(parts))
-        return real(fn, parts)
+        return real(fn, parts, *args)
     monkeypatch.setattr(parallel, "_run_parts", spy)
     return calls
 
@@ -65,6 +65,89 @@ def test_cuts_start_on_blocks_and_keep_a_block_each():
             if n >= 12:
                 assert all(s.stop - s.start >= 12 for s in slices)
     assert parallel.cuts(128, 12, 2) == [slice(0, 60), slice(60, 128)]
+
+
+def test_cuts_give_the_caller_its_lead_and_every_other_part_a_block():
+    assert parallel.cuts(128, 12, 2, lead=1) == [slice(0, 72), slice(72, 128)]
+    assert parallel.cuts(128, 12, 2, lead=-2) == [slice(0, 36), slice(36, 128)]
+    assert parallel.cuts(128, 12, 2, lead=50) == [slice(0, 108), slice(108, 128)]
+    assert parallel.cuts(128, 12, 2, lead=-50) == [slice(0, 12), slice(12, 128)]
+    assert parallel.cuts(120, 12, 3, lead=2) == [slice(0, 60), slice(60, 84), slice(84, 120)]
+
+
+def test_the_lead_grows_after_a_wait_and_shrinks_when_the_others_idle(threads, monkeypatch):
+    """The caller's part is sized so that the others end just before it (waking it costs a
+    sleep); a fake clock stands in for the seconds each part took."""
+    import threading
+    import types
+
+    threads(2)
+    key = ("test", 1)
+    parallel._lead[key] = 0
+    caller_done = threading.Event()
+
+    def worker_waits(part):
+        if part == "worker":
+            assert caller_done.wait(10)
+        else:
+            caller_done.set()
+    parallel._run_parts(worker_waits, [("caller", 5), ("worker", 5)], key)
+    assert parallel._lead[key] == 1            # the caller finished first and had to wait
+
+    main = threading.main_thread()
+    clock = iter([0.0, 0.0, 10.0])             # the caller: start, its part begins, its part ends
+    monkeypatch.setattr(parallel, "time", types.SimpleNamespace(
+        perf_counter=lambda: next(clock) if threading.current_thread() is main else 1.0))
+    worker_done = threading.Event()
+
+    def caller_waits(part):
+        if part == "caller":
+            assert worker_done.wait(10)
+        else:
+            worker_done.set()
+    parallel._run_parts(caller_waits, [("caller", 5), ("worker", 5)], key)
+    assert parallel._lead[key] == 0            # the worker idled 9 s, over two of the caller's 2 s blocks
+
+
+def test_deferred_work_runs_beside_the_caller_and_is_done_when_the_block_ends(threads):
+    import threading
+
+    threads(2)
+    ran_on = []
+    with parallel.deferring():
+        parallel.defer(lambda: ran_on.append(threading.current_thread().name), macs=1 << 30)
+        parallel.defer(lambda: ran_on.append("small"), macs=1)       # not worth a handoff: at once
+        assert "small" in ran_on
+    assert ran_on[-1].startswith("nnlab") or ran_on[0].startswith("nnlab")
+    assert len(ran_on) == 2
+    parallel.defer(lambda: ran_on.append(threading.current_thread().name), macs=1 << 30)   # outside: at once
+    assert ran_on[-1] == threading.current_thread().name
+
+
+def test_a_failure_in_deferred_work_is_raised_after_all_of_it_is_done(threads):
+    threads(2)
+    done = []
+
+    def fail():
+        raise FloatingPointError("overflow in a deferred gradient")
+    with pytest.raises(FloatingPointError, match="deferred gradient"), parallel.deferring():
+        parallel.defer(fail, macs=1 << 30)
+        parallel.defer(lambda: done.append(1), macs=1 << 30)
+    assert done == [1]
+
+
+def test_map_ordered_keeps_item_order_and_computes_each_item_whole(threads, monkeypatch, count_splits):
+    """The caller takes items too; whatever runs an item computes its products whole."""
+    needs_row_splits(np.float32)
+    monkeypatch.setattr(parallel, "MIN_MACS", 0)
+    threads(2)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((96, 50)).astype(np.float32)
+    b = rng.standard_normal((50, 40)).astype(np.float32)
+    results = parallel.map_ordered(lambda i: (i, parallel.matmul(a * np.float32(i), b)), list(range(40)))
+    assert [i for i, _ in results] == list(range(40))
+    assert all(product.tobytes() == ((a * np.float32(i)) @ b).tobytes() for i, product in results)
+    assert count_splits == []
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -165,7 +248,9 @@ def test_a_trial_on_two_threads_has_the_one_thread_fingerprint(config, threads, 
     needs_row_splits(np.float32, np.float64)
     one = _fingerprint(config)
     monkeypatch.setattr(parallel, "MIN_MACS", 0)
+    monkeypatch.setattr(parallel, "MIN_DEFER_MACS", 0)
     monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
+    monkeypatch.setattr(parallel, "MIN_SPLIT_S", 0.0)
     threads(2)
     two = _fingerprint(config)
     assert two["fingerprint"] == one["fingerprint"]
@@ -174,6 +259,41 @@ def test_a_trial_on_two_threads_has_the_one_thread_fingerprint(config, threads, 
     if arithmetic_differs() is None:
         golden = json.loads((ROOT / "tests" / "fingerprints.json").read_text())["runs"][config[:-5]]
         assert two["fingerprint"] == golden
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "numpy"])
+def test_one_split_over_every_parameter_gives_the_bytes_of_one_thread(dtype, fused, threads, monkeypatch,
+                                                                       count_splits):
+    """The optimizer's jobs, laid end to end and cut anywhere (mid-parameter, at any lead),
+    update every element as one thread does, with the fused kernel and with NumPy."""
+    from nnlab.nn import kernels
+    from nnlab.nn.optim import Adam
+
+    if fused and not kernels.enabled():
+        pytest.skip("Numba is not installed (or NNLAB_JIT=0): the fused kernel is not used here")
+    if not fused:
+        monkeypatch.setattr(kernels, "_kernels", {})
+    monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
+    monkeypatch.setattr(parallel, "MIN_SPLIT_S", 0.0)
+    monkeypatch.setattr(parallel, "PIECE", 7)       # cuts that fall inside vectors and parameters
+    rng = np.random.default_rng(5)
+    shapes = [(784, 256), (256,), (256, 128), (128,), (128, 10), (10,), (3,)]
+
+    def steps(n_threads, lead):
+        threads(n_threads)
+        parallel._lead[("elementwise", sum(int(np.prod(s)) for s in shapes))] = lead
+        params = {str(i): np.random.default_rng(i).standard_normal(s).astype(dtype) for i, s in enumerate(shapes)}
+        opt = Adam(lr=0.01)
+        for step in range(3):
+            grads = {k: rng_grads[step][k] for k in params}
+            opt.step(params, grads)
+        return b"".join(w.tobytes() for w in params.values())
+    rng_grads = [{str(i): rng.standard_normal(s).astype(dtype) for i, s in enumerate(shapes)} for _ in range(3)]
+    one = steps(1, 0)
+    for n_threads, lead in ((2, 0), (2, 1000), (2, -3), (3, 5)):
+        assert steps(n_threads, lead) == one, (n_threads, lead)
+    assert sum(count_splits) >= 8
 
 
 def test_element_wise_pieces_of_non_contiguous_arrays_run_whole(threads, monkeypatch):

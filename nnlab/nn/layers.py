@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .init import INITIALIZERS
-from .parallel import matmul
+from .parallel import defer, matmul
 
 
 class Layer:
@@ -57,7 +57,8 @@ class Dense(Layer):
     of the optimizer (its gradients are still computed, for the layers before it).
     ``skip_input_grad`` (set for a network's first layer) leaves dx out: nothing reads it.
     Products go through ``parallel.matmul`` (split by rows on a single run's threads, with
-    the bytes of the whole product).
+    the bytes of the whole product); within ``Sequential.backward`` dW and db of a layer
+    that also computes dx may run on another thread beside dx (``parallel.defer``).
     """
 
     name = "dense"
@@ -87,11 +88,15 @@ class Dense(Layer):
 
     def backward(self, dout, cache):
         x = cache
-        matmul(x.T, dout, out=self.grads["W"])     # split by input features, never by the batch it sums over
-        if self.bias:
-            np.sum(dout, axis=0, out=self.grads["b"])
+
+        def parameter_grads():
+            matmul(x.T, dout, out=self.grads["W"])     # split by input features, never by the batch it sums over
+            if self.bias:
+                np.sum(dout, axis=0, out=self.grads["b"])
         if self.skip_input_grad:
+            parameter_grads()
             return None
+        defer(parameter_grads, x.size * dout.shape[1])   # beside dx, which the layers below wait for
         return matmul(dout, self.params["W"].T)
 
     def __repr__(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .layers import Layer
+from .parallel import deferring
 
 
 class Sequential:
@@ -55,8 +56,9 @@ class Sequential:
 
     def backward(self, dout, caches):
         """Backward through the layers that produced ``caches``; fills every layer's grads."""
-        for layer, cache in zip(reversed(self.layers[:len(caches)]), reversed(caches), strict=True):
-            dout = layer.backward(dout, cache)
+        with deferring():   # parameter gradients may be computed beside the input gradients
+            for layer, cache in zip(reversed(self.layers[:len(caches)]), reversed(caches), strict=True):
+                dout = layer.backward(dout, cache)
         return dout
 
     def state_dict(self) -> dict[str, np.ndarray]:

@@ -13,7 +13,9 @@ from functools import partial
 
 import numpy as np
 
-from .parallel import elementwise
+from . import kernels
+from .kernels import kernel
+from .parallel import elementwise_jobs
 
 
 class Optimizer:
@@ -27,15 +29,21 @@ class Optimizer:
 
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         self.steps += 1
+        jobs = []
         for key, w in params.items():
             g = grads[key]
             if self.weight_decay and self.decays_into_gradient:
                 g = g + w.dtype.type(self.weight_decay) * w
-            self.update(w, g, self.state.setdefault(key, {}))
+            job = self.update(w, g, self.state.setdefault(key, {}))
+            if job is not None:
+                jobs.append(job)
+        elementwise_jobs(jobs)
 
     decays_into_gradient = True
 
-    def update(self, w, g, state) -> None:  # pragma: no cover - abstract
+    def update(self, w, g, state):  # pragma: no cover - abstract
+        """Update ``w`` in place, or return an element-wise job ``(fn, arrays)`` that does;
+        ``step`` runs the jobs of every parameter together (``parallel.elementwise_jobs``)."""
         raise NotImplementedError
 
 
@@ -65,7 +73,9 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     """torch.optim.Adam: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2,
-    w <- w - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)  (eps outside the sqrt)."""
+    w <- w - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)  (eps outside the sqrt).
+    Computed as ``_adam_update`` orders it, in one compiled pass where Numba is there
+    (``nn/kernels.py``; same bytes)."""
 
     name = "adam"
 
@@ -73,6 +83,7 @@ class Adam(Optimizer):
         super().__init__(lr, weight_decay)
         self.beta1, self.beta2 = betas
         self.eps = eps
+        kernels.enabled()   # compile or load the fused update now, not in the first step
 
     def update(self, w, g, state):
         dtype = w.dtype.type
@@ -82,11 +93,17 @@ class Adam(Optimizer):
         t = self.steps
         constants = (dtype(self.beta1), dtype(1 - self.beta1), dtype(self.beta2), dtype(1 - self.beta2),
                      dtype(np.sqrt(1 - self.beta2 ** t)), dtype(self.eps), dtype(self.lr / (1 - self.beta1 ** t)))
+        g = np.ascontiguousarray(g)
+        fused = kernel("adam")
+        if fused is not None:    # the same operations in one pass (nn/kernels.py)
+            return partial(_adam_fused, fused, constants), (w, g, state["exp_avg"], state["exp_avg_sq"])
         if "_scratch" not in state:
             state["_scratch"] = np.empty_like(w)   # not saved: a buffer, not state
-        scratch = state["_scratch"]
-        elementwise(partial(_adam_update, constants), w, np.ascontiguousarray(g), state["exp_avg"],
-                    state["exp_avg_sq"], scratch)
+        return partial(_adam_update, constants), (w, g, state["exp_avg"], state["exp_avg_sq"], state["_scratch"])
+
+
+def _adam_fused(fused, constants, w, g, m, v) -> None:
+    fused(w, g, m, v, *constants)
 
 
 def _adam_update(constants, w, g, m, v, tmp) -> None:
@@ -121,7 +138,7 @@ class AdamW(Adam):
 
     def update(self, w, g, state):
         w *= w.dtype.type(1 - self.lr * self.weight_decay)
-        super().update(w, g, state)
+        return super().update(w, g, state)
 
 
 class RMSprop(Optimizer):

@@ -22,32 +22,55 @@ Element-wise updates (:func:`elementwise`) are split into contiguous pieces of t
 arrays: +, -, *, / and sqrt are correctly rounded, so each element's bytes do not depend on
 where the pieces start.
 
+Element-wise updates of several arrays (:func:`elementwise_jobs`, the optimizer's step over
+every parameter) run as one split, the arrays laid end to end and dealt out in one handoff.
+Backward defers each weight gradient that other work
+can overlap (:func:`defer`, inside :func:`deferring`), to run beside the input gradient.
+
+Handoffs cost: waking a sleeping thread takes 20-60 µs on a VM (measured), the caller's own
+part starts at once. So the caller takes a larger part, sized so that the other threads end
+just before it and it never has to sleep on them: each product shape keeps its own lead,
+one block more after a wait, one less when the others idled (where the cuts fall does not
+change the bytes).
+
 Nested use is serial: code already running on the pool (an evaluation chunk) computes its
 products whole. Sweeps keep one thread per trial (``set_threads(1)``, the default).
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
 ROW_BLOCK = {np.dtype(np.float32): 12, np.dtype(np.float64): 8}
 MIN_MACS = 1 << 24         # measured: below ~16 M multiply-adds two half products are slower than one
-MIN_ELEMENTS = 1 << 15     # likewise for element-wise updates
+MIN_DEFER_MACS = 1 << 22   # measured: a 256x32x128 weight gradient (1 M) is faster here than handed off
+MIN_ELEMENTS = 1 << 16     # element-wise work below this many elements runs whole, and above it
+MIN_SPLIT_S = 250e-6       # when it took less than this whole (fused Adam: 0.5 ns an element, but
+                           # 2 ns and more once moments decay to subnormal numbers: measured)
+PIECE = 1 << 12            # element-wise work is cut at multiples of this many elements
 
 _threads = 1
 _pool: ThreadPoolExecutor | None = None
 _local = threading.local()
 _exact: dict[np.dtype, bool] = {}
+_lead: dict[Hashable, int] = {}   # extra blocks the caller takes, per shape of split work
+_whole_s: dict[Hashable, float] = {}   # element-wise work: seconds it takes (or would) on one thread
 
 
 def set_threads(n: int) -> None:
     """Use up to ``n`` threads for one trial's work in this process (1: everything serial)."""
     global _threads, _pool
     _threads = max(1, int(n))
+    _lead.clear()
+    _whole_s.clear()
     if _pool is not None:
         _pool.shutdown(wait=False)
         _pool = None
@@ -58,9 +81,10 @@ def threads() -> int:
 
 
 def _get_pool() -> ThreadPoolExecutor:
+    """The other threads: the caller is the first."""
     global _pool
     if _pool is None:
-        _pool = ThreadPoolExecutor(_threads, thread_name_prefix="nnlab", initializer=_mark_worker)
+        _pool = ThreadPoolExecutor(max(1, _threads - 1), thread_name_prefix="nnlab", initializer=_mark_worker)
     return _pool
 
 
@@ -72,41 +96,130 @@ def _serial() -> bool:
     return _threads < 2 or getattr(_local, "worker", False)
 
 
+@contextmanager
+def _as_worker() -> Iterator[None]:
+    """The caller while it does a pool's share of work: what it runs computes whole."""
+    before = getattr(_local, "worker", False)
+    _local.worker = True
+    try:
+        yield
+    finally:
+        _local.worker = before
+
+
+def _submit(fn: Callable, *args) -> Future:
+    """fn(*args) on the pool, with the caller's NumPy error state (it is per thread)."""
+    errors = np.geterr()
+
+    def run():
+        with np.errstate(**errors):
+            return fn(*args)
+    return _get_pool().submit(run)
+
+
+def _wait(futures: list[Future]) -> None:
+    """Wait for every future (even after one failed), then raise the first failure."""
+    error = None
+    for future in futures:
+        try:
+            future.result()
+        except BaseException as exc:  # noqa: BLE001 - re-raised below, after the others are done
+            error = error or exc
+    if error is not None:
+        raise error
+
+
 def map_ordered(fn: Callable, items: list) -> list:
-    """``[fn(i) for i in items]`` on the pool (results in item order); serial with one thread,
-    one item, or inside the pool. NumPy's error state is per thread: workers get the caller's."""
+    """``[fn(i) for i in items]``, the items taken in turn by the caller and the pool's
+    threads (results in item order); serial with one thread, one item, or inside the pool."""
     if _serial() or len(items) < 2:
         return [fn(i) for i in items]
-    errors = np.geterr()
+    results: list = [None] * len(items)
+    order = itertools.count()         # next() is atomic under the GIL
 
-    def run(i):
-        with np.errstate(**errors):
-            return fn(i)
-    return list(_get_pool().map(run, items))
-
-
-def _run_parts(fn: Callable, parts: list) -> None:
-    """fn(part) for every part: the first in this thread, the others on the pool."""
-    errors = np.geterr()
-
-    def run(part):
-        with np.errstate(**errors):
-            fn(part)
-    futures = [_get_pool().submit(run, part) for part in parts[1:]]
+    def drain() -> None:
+        while (i := next(order)) < len(items):
+            results[i] = fn(items[i])
+    futures = [_submit(drain) for _ in range(min(_threads, len(items)) - 1)]
     try:
-        fn(parts[0])
+        with _as_worker():
+            drain()
     finally:
-        for future in futures:
-            future.result()
+        _wait(futures)
+    return results
 
 
-def cuts(n: int, block: int, parts: int) -> list[slice]:
+@contextmanager
+def deferring() -> Iterator[None]:
+    """Within it, :func:`defer` may run work on the pool beside this thread's; all of it is
+    done when the block ends (and its first failure raised)."""
+    outer = getattr(_local, "pending", None)
+    _local.pending = []
+    try:
+        yield
+    finally:
+        pending, _local.pending = _local.pending, outer
+        _wait(pending)
+
+
+def defer(fn: Callable, macs: int) -> None:
+    """fn() on the pool, to overlap this thread's next work, inside :func:`deferring` with
+    several threads and when it is worth a handoff (``macs``: its multiply-adds, at least
+    :data:`MIN_DEFER_MACS`); otherwise at once. fn must not read what that work writes, nor
+    write what it reads."""
+    pending = getattr(_local, "pending", None)
+    if pending is None or _serial() or macs < MIN_DEFER_MACS:
+        fn()
+        return
+    pending.append(_submit(fn))
+
+
+def _run_parts(fn: Callable, parts: Sequence[tuple[Any, int]], key: Hashable = None,
+               timing: list[float] | None = None) -> None:
+    """fn(part) for every (part, blocks) pair: the first in this thread, the others on the
+    pool. With a ``key``, adjusts that work's lead: +1 when this thread had to wait for the
+    others, -1 when they all ended over two blocks' time before it (its own time per block).
+    ``timing`` receives the seconds this thread took for its part."""
+    def timed(part):
+        fn(part)
+        return time.perf_counter()
+    start = time.perf_counter()
+    futures = [_submit(timed, part) for part, _ in parts[1:]]
+    try:
+        first = time.perf_counter()
+        fn(parts[0][0])
+    finally:
+        mine = time.perf_counter()
+        if timing is not None:
+            timing.append(mine - first)
+        waited = not all(f.done() for f in futures)
+        _wait(futures)
+    if key is None or key not in _lead or not futures:
+        return
+    if waited:
+        _lead[key] = min(_lead[key] + 1, sum(blocks for _, blocks in parts))
+    else:
+        per_block = (mine - start) / max(1, parts[0][1])
+        if mine - max(f.result() for f in futures) > 2 * per_block:
+            _lead[key] -= 1
+
+
+def cuts(n: int, block: int, parts: int, lead: int = 0) -> list[slice]:
     """Split ``range(n)`` into at most ``parts`` slices that start at multiples of ``block``
-    and hold at least ``block`` items each, as even as that allows."""
+    and hold at least ``block`` items each, as even as that allows, the first with ``lead``
+    blocks more (or fewer) than an even share."""
     blocks = n // block
     parts = max(1, min(parts, blocks))
-    bounds = [block * round(blocks * i / parts) for i in range(parts)] + [n]
+    if parts == 1:
+        return [slice(0, n)]
+    first = min(max(1, round(blocks / parts) + lead), blocks - parts + 1)
+    rest = blocks - first
+    bounds = [0] + [block * (first + round(rest * i / (parts - 1))) for i in range(parts - 1)] + [n]
     return [slice(a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def _lead_for(key: Hashable) -> int:
+    return _lead.setdefault(key, 0)
 
 
 def split_rows(m: int, k: int, n: int, dtype) -> list[slice] | None:
@@ -116,7 +229,7 @@ def split_rows(m: int, k: int, n: int, dtype) -> list[slice] | None:
         return None
     if not exact(dtype):
         return None
-    return cuts(m, block, _threads)
+    return cuts(m, block, _threads, _lead_for((m, k, n)))
 
 
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -127,19 +240,52 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
         return np.matmul(a, b, out=out)
     if out is None:
         out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
-    _run_parts(lambda s: np.matmul(a[s], b, out=out[s]), rows)
+    block = ROW_BLOCK[a.dtype]
+    parts = [(s, (s.stop - s.start) // block) for s in rows]
+    _run_parts(lambda s: np.matmul(a[s], b, out=out[s]), parts, (a.shape[0], a.shape[1], b.shape[1]))
     return out
 
 
 def elementwise(fn: Callable, *arrays: np.ndarray) -> None:
     """``fn(*pieces)`` over contiguous pieces of the flattened, equally shaped ``arrays``
     (``fn`` updates them in place; it must be element-wise)."""
-    size = arrays[0].size
-    if _serial() or size < 2 * MIN_ELEMENTS or not all(x.flags.c_contiguous for x in arrays):
-        fn(*arrays)
+    elementwise_jobs([(fn, arrays)])
+
+
+def elementwise_jobs(jobs: list[tuple[Callable, tuple[np.ndarray, ...]]]) -> None:
+    """``fn(*arrays)`` for every job, the elements of all of them dealt out to the threads in
+    one handoff, each thread a contiguous run of them (pieces of the flattened, equally shaped
+    arrays of one job or more). Each ``fn`` updates its arrays in place and must be
+    element-wise: then no element's bytes depend on where a piece starts. A job whose arrays
+    are not all C-contiguous runs whole (a flat view of them would be a copy)."""
+    flat_jobs = []
+    for fn, arrays in jobs:
+        if all(x.flags.c_contiguous for x in arrays):
+            flat_jobs.append((fn, [x.reshape(-1) for x in arrays]))   # views: pieces update the arrays
+        else:
+            fn(*arrays)
+    total = sum(flat[0].size for _, flat in flat_jobs)
+    key = ("elementwise", total)
+    if _serial() or total < MIN_ELEMENTS or _whole_s.get(key, 0.0) < MIN_SPLIT_S:
+        start = time.perf_counter()
+        for fn, flat in flat_jobs:
+            fn(*flat)
+        if not _serial() and total >= MIN_ELEMENTS:
+            _whole_s[key] = time.perf_counter() - start
         return
-    flat = [x.reshape(-1) for x in arrays]   # views (C-contiguous), so the pieces update the arrays
-    _run_parts(lambda s: fn(*(x[s] for x in flat)), cuts(size, 1024, _threads))
+    starts = np.cumsum([0] + [flat[0].size for _, flat in flat_jobs])
+
+    def run(part: slice) -> None:
+        """Elements part.start:part.stop of the jobs laid end to end."""
+        for (fn, flat), begin, end in zip(flat_jobs, starts, starts[1:], strict=False):
+            lo, hi = max(part.start, begin), min(part.stop, end)
+            if lo < hi:
+                piece = slice(lo - begin, hi - begin)
+                fn(*(x[piece] for x in flat))
+    parts = cuts(total, PIECE, _threads, _lead_for(key))
+    timing: list[float] = []
+    _run_parts(run, [(s, (s.stop - s.start) // PIECE) for s in parts], key, timing)
+    _whole_s[key] = timing[0] * total / (parts[0].stop - parts[0].start)   # the caller's pace, for all of it
 
 
 def exact(dtype) -> bool:
