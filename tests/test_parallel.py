@@ -19,10 +19,12 @@ from conftest import ROOT, arithmetic_differs, mnist_available
 
 
 @pytest.fixture
-def threads():
+def threads(monkeypatch):
     """set_threads for the test, and back to one thread (the default) afterwards. BLAS itself
     runs one thread per call, as in every trial (runner.py); OpenBLAS's own threads would
-    give other bytes whatever the split."""
+    give other bytes whatever the split. Every work big enough is split (AUTO off): a trial
+    would first time both ways and keep the faster."""
+    monkeypatch.setattr(parallel, "AUTO", False)
     with threadpool_limits(1):
         yield parallel.set_threads
     parallel.set_threads(1)
@@ -95,7 +97,7 @@ def test_the_lead_grows_after_a_wait_and_shrinks_when_the_others_idle(threads, m
     assert parallel._lead[key] == 1            # the caller finished first and had to wait
 
     main = threading.main_thread()
-    clock = iter([0.0, 0.0, 10.0])             # the caller: start, its part begins, its part ends
+    clock = iter([0.0, 10.0])                  # the caller: start, its part ends
     monkeypatch.setattr(parallel, "time", types.SimpleNamespace(
         perf_counter=lambda: next(clock) if threading.current_thread() is main else 1.0))
     worker_done = threading.Event()
@@ -107,6 +109,25 @@ def test_the_lead_grows_after_a_wait_and_shrinks_when_the_others_idle(threads, m
             worker_done.set()
     parallel._run_parts(caller_waits, [("caller", 5), ("worker", 5)], key)
     assert parallel._lead[key] == 0            # the worker idled 9 s, over two of the caller's 2 s blocks
+
+
+def test_a_work_is_split_when_splitting_has_been_faster_and_both_ways_are_retried(monkeypatch):
+    """The choice is made from time measured on this machine, for each shape of work; the bytes
+    are the same either way."""
+    monkeypatch.setattr(parallel, "AUTO", True)
+    monkeypatch.setattr(parallel, "_timings", {})
+    key = ("test", 2)
+    choices = []
+    for _ in range(2 * parallel.RETRY):
+        split = parallel._split_wins(key)
+        choices.append(split)
+        parallel._took(key, split, 1.0 if split else 3.0)     # split takes 1 s, whole 3 s
+    assert choices[:2] == [False, True]                       # each way timed first
+    retried = [i for i, split in enumerate(choices, 1) if i > 2 and not split]
+    assert retried == [parallel.RETRY, 2 * parallel.RETRY]    # whole again every RETRY-th call only
+    for _ in range(30):                                       # splitting becomes slow (handoffs got dearer)
+        parallel._took(key, True, 5.0)
+    assert parallel._split_wins(key) is False
 
 
 def test_deferred_work_runs_beside_the_caller_and_is_done_when_the_block_ends(threads):
@@ -250,7 +271,6 @@ def test_a_trial_on_two_threads_has_the_one_thread_fingerprint(config, threads, 
     monkeypatch.setattr(parallel, "MIN_MACS", 0)
     monkeypatch.setattr(parallel, "MIN_DEFER_MACS", 0)
     monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
-    monkeypatch.setattr(parallel, "MIN_SPLIT_S", 0.0)
     threads(2)
     two = _fingerprint(config)
     assert two["fingerprint"] == one["fingerprint"]
@@ -275,7 +295,6 @@ def test_one_split_over_every_parameter_gives_the_bytes_of_one_thread(dtype, fus
     if not fused:
         monkeypatch.setattr(kernels, "_kernels", {})
     monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
-    monkeypatch.setattr(parallel, "MIN_SPLIT_S", 0.0)
     monkeypatch.setattr(parallel, "PIECE", 7)       # cuts that fall inside vectors and parameters
     rng = np.random.default_rng(5)
     shapes = [(784, 256), (256,), (256, 128), (128,), (128, 10), (10,), (3,)]

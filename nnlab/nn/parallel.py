@@ -50,11 +50,11 @@ from typing import Any
 import numpy as np
 
 ROW_BLOCK = {np.dtype(np.float32): 12, np.dtype(np.float64): 8}
-MIN_MACS = 1 << 24         # measured: below ~16 M multiply-adds two half products are slower than one
+MIN_MACS = 1 << 22         # products below 4 M multiply-adds always run whole (measured: slower split)
 MIN_DEFER_MACS = 1 << 22   # measured: a 256x32x128 weight gradient (1 M) is faster here than handed off
-MIN_ELEMENTS = 1 << 16     # element-wise work below this many elements runs whole, and above it
-MIN_SPLIT_S = 250e-6       # when it took less than this whole (fused Adam: 0.5 ns an element, but
-                           # 2 ns and more once moments decay to subnormal numbers: measured)
+MIN_ELEMENTS = 1 << 16     # likewise element-wise work below 64 K elements
+AUTO = True                # above those, split only when splitting has been faster (False: always)
+RETRY = 50                 # every RETRY-th call runs the way not chosen, to keep both timings current
 PIECE = 1 << 12            # element-wise work is cut at multiples of this many elements
 
 _threads = 1
@@ -62,7 +62,7 @@ _pool: ThreadPoolExecutor | None = None
 _local = threading.local()
 _exact: dict[np.dtype, bool] = {}
 _lead: dict[Hashable, int] = {}   # extra blocks the caller takes, per shape of split work
-_whole_s: dict[Hashable, float] = {}   # element-wise work: seconds it takes (or would) on one thread
+_timings: dict[Hashable, list] = {}    # per work: [seconds whole, seconds split (moving averages), calls]
 
 
 def set_threads(n: int) -> None:
@@ -70,7 +70,7 @@ def set_threads(n: int) -> None:
     global _threads, _pool
     _threads = max(1, int(n))
     _lead.clear()
-    _whole_s.clear()
+    _timings.clear()
     if _pool is not None:
         _pool.shutdown(wait=False)
         _pool = None
@@ -174,24 +174,19 @@ def defer(fn: Callable, macs: int) -> None:
     pending.append(_submit(fn))
 
 
-def _run_parts(fn: Callable, parts: Sequence[tuple[Any, int]], key: Hashable = None,
-               timing: list[float] | None = None) -> None:
+def _run_parts(fn: Callable, parts: Sequence[tuple[Any, int]], key: Hashable = None) -> None:
     """fn(part) for every (part, blocks) pair: the first in this thread, the others on the
     pool. With a ``key``, adjusts that work's lead: +1 when this thread had to wait for the
-    others, -1 when they all ended over two blocks' time before it (its own time per block).
-    ``timing`` receives the seconds this thread took for its part."""
+    others, -1 when they all ended over two blocks' time before it (its own time per block)."""
     def timed(part):
         fn(part)
         return time.perf_counter()
     start = time.perf_counter()
     futures = [_submit(timed, part) for part, _ in parts[1:]]
     try:
-        first = time.perf_counter()
         fn(parts[0][0])
     finally:
         mine = time.perf_counter()
-        if timing is not None:
-            timing.append(mine - first)
         waited = not all(f.done() for f in futures)
         _wait(futures)
     if key is None or key not in _lead or not futures:
@@ -222,6 +217,28 @@ def _lead_for(key: Hashable) -> int:
     return _lead.setdefault(key, 0)
 
 
+def _split_wins(key: Hashable) -> bool:
+    """Whether to split this work now: whichever way has been faster on it (moving averages
+    of both), trying each first and the other one every RETRY-th call (the cost of a handoff,
+    and of the work itself, varies by machine and as training goes: Adam slows 2-4 times
+    once moments decay to subnormal numbers)."""
+    if not AUTO:
+        return True
+    timing = _timings.setdefault(key, [None, None, 0])
+    timing[2] += 1
+    whole, split = timing[0], timing[1]
+    if whole is None or split is None:
+        return whole is not None
+    return (split < whole) != (timing[2] % RETRY == 0)
+
+
+def _took(key: Hashable, split: bool, seconds: float) -> None:
+    timing = _timings.get(key)
+    if timing is not None:
+        i = 1 if split else 0
+        timing[i] = seconds if timing[i] is None else 0.8 * timing[i] + 0.2 * seconds
+
+
 def split_rows(m: int, k: int, n: int, dtype) -> list[slice] | None:
     """Row slices for an (m, k) @ (k, n) product, or None when it should run whole."""
     block = ROW_BLOCK.get(np.dtype(dtype))
@@ -238,11 +255,18 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     rows = split_rows(a.shape[0], a.shape[1], b.shape[1], a.dtype) if a.dtype == b.dtype else None
     if rows is None:
         return np.matmul(a, b, out=out)
-    if out is None:
-        out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
-    block = ROW_BLOCK[a.dtype]
-    parts = [(s, (s.stop - s.start) // block) for s in rows]
-    _run_parts(lambda s: np.matmul(a[s], b, out=out[s]), parts, (a.shape[0], a.shape[1], b.shape[1]))
+    key = (a.shape[0], a.shape[1], b.shape[1])
+    split = _split_wins(key)
+    start = time.perf_counter()
+    if not split:
+        out = np.matmul(a, b, out=out)
+    else:
+        if out is None:
+            out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
+        block = ROW_BLOCK[a.dtype]
+        result = out
+        _run_parts(lambda s: np.matmul(a[s], b, out=result[s]), [(s, (s.stop - s.start) // block) for s in rows], key)
+    _took(key, split, time.perf_counter() - start)
     return out
 
 
@@ -266,12 +290,12 @@ def elementwise_jobs(jobs: list[tuple[Callable, tuple[np.ndarray, ...]]]) -> Non
             fn(*arrays)
     total = sum(flat[0].size for _, flat in flat_jobs)
     key = ("elementwise", total)
-    if _serial() or total < MIN_ELEMENTS or _whole_s.get(key, 0.0) < MIN_SPLIT_S:
-        start = time.perf_counter()
+    split = not _serial() and total >= MIN_ELEMENTS and _split_wins(key)
+    start = time.perf_counter()
+    if not split:
         for fn, flat in flat_jobs:
             fn(*flat)
-        if not _serial() and total >= MIN_ELEMENTS:
-            _whole_s[key] = time.perf_counter() - start
+        _took(key, False, time.perf_counter() - start)
         return
     starts = np.cumsum([0] + [flat[0].size for _, flat in flat_jobs])
 
@@ -283,9 +307,8 @@ def elementwise_jobs(jobs: list[tuple[Callable, tuple[np.ndarray, ...]]]) -> Non
                 piece = slice(lo - begin, hi - begin)
                 fn(*(x[piece] for x in flat))
     parts = cuts(total, PIECE, _threads, _lead_for(key))
-    timing: list[float] = []
-    _run_parts(run, [(s, (s.stop - s.start) // PIECE) for s in parts], key, timing)
-    _whole_s[key] = timing[0] * total / (parts[0].stop - parts[0].start)   # the caller's pace, for all of it
+    _run_parts(run, [(s, (s.stop - s.start) // PIECE) for s in parts], key)
+    _took(key, True, time.perf_counter() - start)
 
 
 def exact(dtype) -> bool:
