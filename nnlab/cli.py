@@ -100,6 +100,7 @@ def run(
 
     from .config import read_yaml
     from .console import TrainingProgress, print_findings, print_summary
+    from .data import forget_raw_data
     from .doctor import check
     from .executors import SerialExecutor
     from .fit import steps_per_epoch
@@ -129,6 +130,7 @@ def run(
     if status == "running":
         raise NnlabError(_BUSY.format(study_dir=study_dir))
     setup = prepare(exp)
+    forget_raw_data()   # one trial: its data is converted; the raw bytes (55 MB for MNIST) are not needed again
     with threadpool_limits(1):   # one BLAS thread, as in every trial (and no oversubscribed pool)
         findings = check(setup)
     print_findings(findings)

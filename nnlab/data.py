@@ -202,6 +202,11 @@ def _read_verified(dataset: str, folder: str, stamps: tuple) -> dict[str, np.nda
     return arrays
 
 
+def forget_raw_data() -> None:
+    """Drop the raw arrays kept for the next trial of this process (``nnlab run`` has none)."""
+    _read_verified.cache_clear()
+
+
 def missing_message(dataset: str, root: str | None) -> str:
     where = " or ".join(str(d / dataset) for d in data_dirs(root))
     return (f"{dataset} not found (and not downloaded): put {', '.join(f + '.gz' for f in IDX_FILES)} in {where} "

@@ -381,3 +381,17 @@ def test_evaluation_on_threads_gives_the_serial_bytes(model, tmp_path):
     finally:
         set_threads(1)
     assert serial == threaded and len(serial) == 6
+
+
+@needs_mnist
+def test_a_single_run_lets_go_of_the_raw_images_once_converted(cli, tmp_path):
+    """The raw IDX arrays are kept per process for a sweep's next trial; `nnlab run` has no next
+    trial, and they were 55 MB of its peak memory."""
+    from nnlab.data import _read_verified, load_idx_dataset
+
+    load_idx_dataset("mnist", None)
+    assert _read_verified.cache_info().currsize == 1
+    code, out, err = cli("run", ROOT / "configs" / "mnist.yaml", "data.subset=500", "data.test_subset=100",
+                         "train.epochs=1", "-q")
+    assert code == 0, out + err
+    assert _read_verified.cache_info().currsize == 0
