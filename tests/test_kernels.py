@@ -83,3 +83,14 @@ def test_nnlab_jit_0_runs_the_numpy_code():
     out = subprocess.run([sys.executable, "-c", "from nnlab.nn import kernels; print(kernels.enabled())"],
                          capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_compiler_that_fails_leaves_the_numpy_code_with_a_warning(monkeypatch):
+    """E.g. no writable cache folder, or an LLVM error: training goes on, with the same bytes."""
+    def broken():
+        raise RuntimeError("cannot cache function 'adam': no locator available")
+    monkeypatch.setattr(kernels, "_kernels", None)
+    monkeypatch.setattr(kernels, "_compile", broken)
+    with pytest.warns(RuntimeWarning, match="did not compile .*no locator available.*same results"):
+        assert kernels.enabled() is False
+    assert kernels.describe() == "none" and kernels.kernel("adam") is None

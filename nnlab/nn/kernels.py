@@ -19,8 +19,8 @@ and are loaded when an optimizer is made, before a trial's clock starts.
 
 from __future__ import annotations
 
-import contextlib
 import os
+import warnings
 from collections.abc import Callable
 
 _kernels: dict[str, Callable] | None = None
@@ -52,8 +52,13 @@ def _load() -> dict[str, Callable]:
     if _kernels is None:
         _kernels = {}
         if os.environ.get("NNLAB_JIT", "1") != "0":
-            with contextlib.suppress(ImportError):   # no Numba: the NumPy code
+            try:
                 _kernels = _compile()
+            except ImportError:      # no Numba (or one that does not fit this NumPy): the NumPy code
+                pass
+            except Exception as exc:  # noqa: BLE001 - a compiler that fails must not stop training
+                warnings.warn(f"nnlab: the fused optimizer kernel did not compile ({type(exc).__name__}: "
+                              f"{exc}); using the NumPy code, with the same results", RuntimeWarning, stacklevel=2)
     return _kernels
 
 
