@@ -92,7 +92,7 @@ class LocalExecutor:
     def __init__(self, workers: int):
         self.capacity = workers
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["nnlab.executors"])
+        context.set_forkserver_preload(["nnlab.executors", "nnlab.nn.jit_preload"])   # workers fork with both
         self.pool = context.Pool(workers, initializer=_worker_init)
         self.done: queue.Queue = queue.Queue()
 

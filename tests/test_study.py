@@ -96,8 +96,12 @@ def test_workers_give_the_same_bytes_as_serial(cli, tmp_path, serial_reference):
         assert (folder / "steps.csv").read_bytes() == (reference / "steps.csv").read_bytes()
         a, b = np.load(folder / "final.npz"), np.load(reference / "final.npz")
         assert all(np.array_equal(a[k], b[k]) for k in b)
-    pids = {json.loads((p / "summary.json").read_text())["environment"]["pid"] for p in trials(parallel).values()}
+    environments = [json.loads((p / "summary.json").read_text())["environment"] for p in trials(parallel).values()]
+    pids = {env["pid"] for env in environments}
     assert len(pids) == 2 and os.getpid() not in pids  # two long-lived workers did all six trials
+    from nnlab.nn import kernels
+    # the workers forked from a server that had loaded the fused optimizer kernel, as this process has
+    assert {env["fused_kernels"] for env in environments} == {kernels.describe()}
 
 
 @slow
