@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from pathlib import Path
 
 KERNEL = "Haswell"
 # NumPy >= 2.4 names its x86 dispatch targets by micro-architecture level.
@@ -88,13 +89,22 @@ def pin_environment() -> dict:
     return dict(_pin)
 
 
+def numpy_blas(libraries: list[dict]) -> dict:
+    """NumPy's BLAS among the loaded ones (threadpoolctl's list): SciPy brings its own
+    OpenBLAS (Numba loads it), and the list's order varies from run to run. NumPy's wheels
+    keep theirs in ``numpy.libs``; otherwise (a system BLAS) the first one."""
+    blas = [info for info in libraries if info.get("user_api") == "blas"]
+    mine = [info for info in blas if Path(str(info.get("filepath", ""))).parent.name.startswith("numpy")]
+    return (mine or blas or [{}])[0]
+
+
 def arithmetic(threads: int) -> dict:
     """What this process computes with: BLAS library, version, kernel, threads; NumPy's
     active dispatch targets; the CPU; and whether the pin held."""
     import numpy as np
     from threadpoolctl import threadpool_info
 
-    blas = next((i for i in threadpool_info() if i.get("user_api") == "blas"), {})
+    blas = numpy_blas(threadpool_info())
     try:
         from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
     except ImportError:  # NumPy 1.x

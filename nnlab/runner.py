@@ -27,19 +27,20 @@ from .summarize import summarize
 BLAS_THREADS = 1
 
 
-def environment() -> dict:
+def environment(fused: bool = False) -> dict:
     """Where and with what arithmetic the trial ran (see pinning.py): nnlab, Python, NumPy,
     BLAS library/version/kernel/threads, NumPy's active CPU dispatch targets, the CPU,
     whether the kernel pin held, and ``threads``: how many threads the trial's split products
     ran on (nn/parallel.py; the bytes do not depend on it) and ``fused_kernels``: what
-    compiled the optimizer's one-pass update, or "none" (nn/kernels.py; nor on that)."""
+    compiled the optimizer's one-pass update when the trial's optimizer used one (``fused``),
+    else "none" (nn/kernels.py; nor on that)."""
     from .nn import kernels
     from .nn.parallel import threads
     from .pinning import arithmetic
 
     return {"nnlab": __version__, "python": platform.python_version(), "platform": platform.platform(),
             "pid": os.getpid(), **arithmetic(BLAS_THREADS), "threads": threads(),
-            "fused_kernels": kernels.describe()}
+            "fused_kernels": kernels.describe() if fused else "none"}
 
 
 def prepare(exp: Experiment, download: bool = True) -> TrialSetup:
@@ -74,6 +75,6 @@ def run_trial(exp: Experiment, setup: TrialSetup | None = None, callbacks: list[
         except Exception as exc:  # a failed trial is recorded, the sweep goes on
             records = failed_records(exp.resolved(), exc, traceback.format_exc(limit=8))
     records.summary["config_hash"] = exp.config_hash()
-    records.summary["environment"] = environment()
+    records.summary["environment"] = environment(fused=getattr(getattr(setup, "optimizer", None), "fused", False))
     records.summary.setdefault("events", [])
     return records

@@ -94,3 +94,30 @@ def test_a_compiler_that_fails_leaves_the_numpy_code_with_a_warning(monkeypatch)
     with pytest.warns(RuntimeWarning, match="did not compile .*no locator available.*same results"):
         assert kernels.enabled() is False
     assert kernels.describe() == "none" and kernels.kernel("adam") is None
+
+
+@needs_numba
+@pytest.mark.parametrize("w, g", [
+    (np.ones(6, np.float16), np.ones(6, np.float16)),                       # a dtype the kernel was not built for
+    (np.asfortranarray(np.ones((3, 4), np.float32)), np.ones((3, 4), np.float32)),   # Fortran-ordered
+    (np.ones(6, np.float32), np.ones(6, np.float64)),                       # mixed dtypes
+], ids=["float16", "fortran", "mixed"])
+def test_arrays_the_kernel_does_not_take_run_the_numpy_code(w, g):
+    """Review: these raised a Numba TypeError from the Python API; NumPy's code handles them."""
+    reference_w, optimizer, reference = w.copy(order="K"), Adam(lr=0.1), Adam(lr=0.1)
+    optimizer.step({"p": w}, {"p": g})
+    reference.steps = 1
+    fn, arrays = reference.update(reference_w, g, {})
+    assert fn.func is _adam_update
+    fn(*arrays)
+    assert w.tobytes() == reference_w.tobytes() and not np.array_equal(w, np.ones_like(w))
+
+
+@needs_numba
+def test_the_record_names_the_kernel_only_for_trials_that_used_it():
+    """Review: recording it loaded Numba (0.5 s, 110 MB) after every trial, SGD ones included."""
+    def fused(*overrides):
+        records = run_trial(load_config(ROOT / "configs" / "spirals.yaml", ["train.epochs=1", *overrides]))
+        return records.summary["environment"]["fused_kernels"]
+    assert fused() == kernels.describe() and fused().startswith("numba ")
+    assert fused("optimizer.name=sgd", "optimizer.lr=0.1") == "none"

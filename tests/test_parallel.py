@@ -325,3 +325,38 @@ def test_element_wise_pieces_of_non_contiguous_arrays_run_whole(threads, monkeyp
         x *= 2
     parallel.elementwise(double, a)
     assert np.all(a == 2)
+
+
+class Interrupted(BaseException):
+    """Stands in for Ctrl-C (a BaseException the caller alone receives)."""
+
+
+def test_the_callers_own_failure_is_the_one_raised_after_the_others_finish(threads):
+    """Review: a pool part's error replaced the caller's Ctrl-C, so run_trial recorded a failed
+    trial instead of stopping."""
+    import threading
+
+    threads(2)
+    pool_done = threading.Event()
+
+    def part(name):
+        if name == "caller":
+            assert pool_done.wait(10)
+            raise Interrupted()
+        pool_done.set()
+        raise FloatingPointError("the pool's part failed too")
+    with pytest.raises(Interrupted):
+        parallel._run_parts(part, [("caller", 1), ("pool", 1)])
+
+    def failing():
+        raise FloatingPointError("deferred")
+    with pytest.raises(Interrupted), parallel.deferring():
+        parallel.defer(failing, macs=1 << 30)
+        raise Interrupted()
+
+    def item(i):
+        if threading.current_thread() is threading.main_thread():
+            raise Interrupted()
+        raise FloatingPointError("a pool item")
+    with pytest.raises(Interrupted):
+        parallel.map_ordered(item, list(range(8)))

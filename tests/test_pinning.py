@@ -95,3 +95,22 @@ def test_differences_name_each_component():
     assert differences(stored, current) == ["BLAS kernel: Haswell here, SkylakeX when recorded",
                                             "NumPy CPU features: ['X86_V3'] here, ['X86_V4'] when recorded"]
     assert differences(stored, stored) == []
+
+
+def test_the_record_names_numpys_blas_even_when_scipy_has_loaded_its_own():
+    """Review: loading the fused kernel loads SciPy's OpenBLAS too, and threadpoolctl lists the
+    two in an order that changes with the hash seed: summary.json named either one."""
+    code = ("import nnlab, scipy.linalg; from threadpoolctl import threadpool_info; from nnlab.runner import environment; "
+            "import json; mine = [i['version'] for i in threadpool_info() if 'numpy' in i.get('filepath', '')]; "
+            "blas = {i['filepath'] for i in threadpool_info() if i.get('user_api') == 'blas'}; "
+            "print(json.dumps([environment()['blas_version'], mine, len(blas)]))")
+    seen = set()
+    for seed in ("0", "1", "2", "3", "4", "5"):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed})
+        recorded, numpys, loaded = json.loads(out.stdout)
+        if not numpys:
+            pytest.skip("NumPy's BLAS is not in numpy.libs here (a system BLAS): nothing to tell apart")
+        assert loaded >= 1 and recorded == numpys[0], seed
+        seen.add(recorded)
+    assert len(seen) == 1

@@ -10,7 +10,11 @@ the NumPy code beside it, so every element gets the same result whatever the vec
 Numba compiles without fast-math (no fused multiply-add, no reassociation, no reciprocal
 approximations), with NumPy's error model (a division by zero gives inf, as in NumPy).
 ``tests/test_kernels.py`` compares both on values that include zeros, subnormals, huge
-numbers, infinities and NaN, in both dtypes.
+numbers, infinities and NaN, in both dtypes. One exception: when two NaNs of opposite sign
+meet in one operation, which sign the result keeps may differ (it also differs between
+NumPy's own vector and scalar loops, so it never depended only on the values). No trial
+keeps such a value: a non-finite loss or gradient skips the update and ends training, and a
+NaN in a weight or moment makes the next loss NaN.
 
 Numba is optional: without it, or with ``NNLAB_JIT=0``, the NumPy code runs, with the same
 bytes. Kernels compile on first use in a process (about 0.4 s; cached on disk afterwards)
@@ -34,8 +38,8 @@ def enabled() -> bool:
 
 
 def describe() -> str:
-    """"numba 0.62.1" when the kernels are used, else "none" (the NumPy code runs)."""
-    if not _load():
+    """"numba 0.68.1" when the kernels are loaded in this process, else "none" (never loads them)."""
+    if not _kernels:
         return "none"
     from importlib.metadata import version
 

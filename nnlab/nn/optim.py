@@ -20,6 +20,7 @@ from .parallel import elementwise_jobs
 
 class Optimizer:
     name = "optimizer"
+    fused = False   # whether its update runs as a compiled kernel (nn/kernels.py)
 
     def __init__(self, lr: float, weight_decay: float = 0.0):
         self.lr = lr
@@ -83,7 +84,7 @@ class Adam(Optimizer):
         super().__init__(lr, weight_decay)
         self.beta1, self.beta2 = betas
         self.eps = eps
-        kernels.enabled()   # compile or load the fused update now, not in the first step
+        self.fused = kernels.enabled()   # compile or load the fused update now, not in the first step
 
     def update(self, w, g, state):
         dtype = w.dtype.type
@@ -94,7 +95,7 @@ class Adam(Optimizer):
         constants = (dtype(self.beta1), dtype(1 - self.beta1), dtype(self.beta2), dtype(1 - self.beta2),
                      dtype(np.sqrt(1 - self.beta2 ** t)), dtype(self.eps), dtype(self.lr / (1 - self.beta1 ** t)))
         g = np.ascontiguousarray(g)
-        fused = kernel("adam")
+        fused = kernel("adam") if _fusable(w, g) else None
         if fused is not None:    # the same operations in one pass (nn/kernels.py)
             return partial(_adam_fused, fused, constants), (w, g, state["exp_avg"], state["exp_avg_sq"])
         if "_scratch" not in state:
@@ -102,8 +103,16 @@ class Adam(Optimizer):
         return partial(_adam_update, constants), (w, g, state["exp_avg"], state["exp_avg_sq"], state["_scratch"])
 
 
+def _fusable(w: np.ndarray, g: np.ndarray) -> bool:
+    """Whether the compiled kernel takes these arrays (float32 or float64 alike, same shape,
+    C-contiguous, w writable); anything else (a float16 or Fortran-ordered parameter from the
+    Python API) runs the NumPy code, which handles it."""
+    return (w.dtype in (np.float32, np.float64) and g.dtype == w.dtype and g.shape == w.shape
+            and w.flags.c_contiguous and g.flags.c_contiguous and w.flags.writeable)
+
+
 def _adam_fused(fused, constants, w, g, m, v) -> None:
-    fused(w, g, m, v, *constants)
+    fused(*(x.reshape(-1) for x in (w, g, m, v)), *constants)   # views: the arrays are C-contiguous
 
 
 def _adam_update(constants, w, g, m, v, tmp) -> None:

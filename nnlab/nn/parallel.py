@@ -20,7 +20,7 @@ machine with ``NNLAB_NATIVE_KERNELS=1``, another architecture) products stay who
 
 Element-wise updates (:func:`elementwise`) are split into contiguous pieces of the flat
 arrays: +, -, *, / and sqrt are correctly rounded, so each element's bytes do not depend on
-where the pieces start.
+where the pieces start (save a NaN's sign bit where two NaNs meet: see kernels.py).
 
 Element-wise updates of several arrays (:func:`elementwise_jobs`, the optimizer's step over
 every parameter) run as one split, the arrays laid end to end and dealt out in one handoff.
@@ -44,6 +44,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from contextlib import contextmanager
 from typing import Any
 
@@ -118,7 +119,8 @@ def _submit(fn: Callable, *args) -> Future:
 
 
 def _wait(futures: list[Future]) -> None:
-    """Wait for every future (even after one failed), then raise the first failure."""
+    """Wait for every future (even after one failed), then raise the first failure (the
+    pool's threads never get a Ctrl-C: only the caller does)."""
     error = None
     for future in futures:
         try:
@@ -136,30 +138,42 @@ def map_ordered(fn: Callable, items: list) -> list:
         return [fn(i) for i in items]
     results: list = [None] * len(items)
     order = itertools.count()         # next() is atomic under the GIL
+    stop = threading.Event()          # set when a thread fails: the others take no new item
 
     def drain() -> None:
-        while (i := next(order)) < len(items):
-            results[i] = fn(items[i])
+        try:
+            while not stop.is_set() and (i := next(order)) < len(items):
+                results[i] = fn(items[i])
+        except BaseException:
+            stop.set()
+            raise
     futures = [_submit(drain) for _ in range(min(_threads, len(items)) - 1)]
     try:
         with _as_worker():
             drain()
-    finally:
-        _wait(futures)
+    except BaseException:
+        futures_wait(futures)   # the caller's failure (or Ctrl-C) is the one raised
+        raise
+    _wait(futures)
     return results
 
 
 @contextmanager
 def deferring() -> Iterator[None]:
     """Within it, :func:`defer` may run work on the pool beside this thread's; all of it is
-    done when the block ends (and its first failure raised)."""
+    done when the block ends (and its first failure raised, unless the block itself raised:
+    a Ctrl-C or error of this thread is never masked by the pool's)."""
     outer = getattr(_local, "pending", None)
     _local.pending = []
     try:
         yield
+    except BaseException:
+        futures_wait(_local.pending)
+        raise
+    else:
+        _wait(_local.pending)
     finally:
-        pending, _local.pending = _local.pending, outer
-        _wait(pending)
+        _local.pending = outer
 
 
 def defer(fn: Callable, macs: int) -> None:
@@ -185,10 +199,12 @@ def _run_parts(fn: Callable, parts: Sequence[tuple[Any, int]], key: Hashable = N
     futures = [_submit(timed, part) for part, _ in parts[1:]]
     try:
         fn(parts[0][0])
-    finally:
-        mine = time.perf_counter()
-        waited = not all(f.done() for f in futures)
-        _wait(futures)
+    except BaseException:
+        futures_wait(futures)   # their parts write into the caller's arrays; its failure is the one raised
+        raise
+    mine = time.perf_counter()
+    waited = not all(f.done() for f in futures)
+    _wait(futures)
     if key is None or key not in _lead or not futures:
         return
     if waited:
