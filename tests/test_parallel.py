@@ -86,28 +86,25 @@ def test_the_lead_grows_after_a_wait_and_shrinks_when_the_others_idle(threads, m
     threads(2)
     key = ("test", 1)
     parallel._lead[key] = 0
-    caller_done = threading.Event()
 
-    def worker_waits(part):
-        if part == "worker":
-            assert caller_done.wait(10)
-        else:
-            caller_done.set()
-    parallel._run_parts(worker_waits, [("caller", 5), ("worker", 5)], key)
+    def one_waits_for_the_other(waiter):
+        """Parts where ``waiter`` ends only after the other part has."""
+        other_done = threading.Event()
+
+        def part(name):
+            if name == waiter:
+                assert other_done.wait(10)
+            else:
+                other_done.set()
+        return part
+    parallel._run_parts(one_waits_for_the_other("worker"), [("caller", 5), ("worker", 5)], key)
     assert parallel._lead[key] == 1            # the caller finished first and had to wait
 
     main = threading.main_thread()
     clock = iter([0.0, 10.0])                  # the caller: start, its part ends
     monkeypatch.setattr(parallel, "time", types.SimpleNamespace(
         perf_counter=lambda: next(clock) if threading.current_thread() is main else 1.0))
-    worker_done = threading.Event()
-
-    def caller_waits(part):
-        if part == "caller":
-            assert worker_done.wait(10)
-        else:
-            worker_done.set()
-    parallel._run_parts(caller_waits, [("caller", 5), ("worker", 5)], key)
+    parallel._run_parts(one_waits_for_the_other("caller"), [("caller", 5), ("worker", 5)], key)
     assert parallel._lead[key] == 0            # the worker idled 9 s, over two of the caller's 2 s blocks
 
 
@@ -323,7 +320,7 @@ def test_element_wise_pieces_of_non_contiguous_arrays_run_whole(threads, monkeyp
 
     def double(x):
         x *= 2
-    parallel.elementwise(double, a)
+    parallel.elementwise_jobs([(double, (a,))])
     assert np.all(a == 2)
 
 

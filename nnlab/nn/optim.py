@@ -14,7 +14,6 @@ from functools import partial
 import numpy as np
 
 from . import kernels
-from .kernels import kernel
 from .parallel import elementwise_jobs
 
 
@@ -95,7 +94,7 @@ class Adam(Optimizer):
         constants = (dtype(self.beta1), dtype(1 - self.beta1), dtype(self.beta2), dtype(1 - self.beta2),
                      dtype(np.sqrt(1 - self.beta2 ** t)), dtype(self.eps), dtype(self.lr / (1 - self.beta1 ** t)))
         g = np.ascontiguousarray(g)
-        fused = kernel("adam") if _fusable(w, g) else None
+        fused = kernels.kernel("adam") if _fusable(w, g) else None
         if fused is not None:    # the same operations in one pass (nn/kernels.py)
             return partial(_adam_fused, fused, constants), (w, g, state["exp_avg"], state["exp_avg_sq"])
         if "_scratch" not in state:

@@ -18,14 +18,12 @@ batch it sums over), dY @ W^T by batch rows. Before the first split of a dtype i
 the rule on the loaded BLAS (:func:`exact`): where it fails (other kernels: an AVX-512
 machine with ``NNLAB_NATIVE_KERNELS=1``, another architecture) products stay whole.
 
-Element-wise updates (:func:`elementwise`) are split into contiguous pieces of the flat
-arrays: +, -, *, / and sqrt are correctly rounded, so each element's bytes do not depend on
+Element-wise updates (:func:`elementwise_jobs`: the optimizer's step over every parameter)
+run as one split, the arrays laid end to end and cut into contiguous pieces dealt out in one
+handoff: +, -, *, / and sqrt are correctly rounded, so each element's bytes do not depend on
 where the pieces start (save a NaN's sign bit where two NaNs meet: see kernels.py).
-
-Element-wise updates of several arrays (:func:`elementwise_jobs`, the optimizer's step over
-every parameter) run as one split, the arrays laid end to end and dealt out in one handoff.
-Backward defers each weight gradient that other work
-can overlap (:func:`defer`, inside :func:`deferring`), to run beside the input gradient.
+Backward defers each dense layer's weight gradient to run beside its input gradient
+(:func:`defer`, inside :func:`deferring`).
 
 Handoffs cost: waking a sleeping thread takes 20-60 µs on a VM (measured), the caller's own
 part starts at once. So the caller takes a larger part, sized so that the other threads end
@@ -284,12 +282,6 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
         _run_parts(lambda s: np.matmul(a[s], b, out=result[s]), [(s, (s.stop - s.start) // block) for s in rows], key)
     _took(key, split, time.perf_counter() - start)
     return out
-
-
-def elementwise(fn: Callable, *arrays: np.ndarray) -> None:
-    """``fn(*pieces)`` over contiguous pieces of the flattened, equally shaped ``arrays``
-    (``fn`` updates them in place; it must be element-wise)."""
-    elementwise_jobs([(fn, arrays)])
 
 
 def elementwise_jobs(jobs: list[tuple[Callable, tuple[np.ndarray, ...]]]) -> None:
