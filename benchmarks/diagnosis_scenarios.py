@@ -21,8 +21,8 @@ from pathlib import Path
 import yaml
 
 from nnlab.config import apply_overrides, validate
-from nnlab.data import find_idx
-from nnlab.runner import run_trial
+from nnlab.data.datasets import find_idx
+from nnlab.train.trial import run_trial
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 SMALL_MNIST = ["data.subset=10000", "model.dropout=0.0", "schedule=null", "train.epochs=8"]

@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 from nnlab.config import load_config
-from nnlab.runner import prepare, run_trial
+from nnlab.train.trial import prepare, run_trial
 
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "mnist.yaml"
 

@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from nnlab.executors import LocalExecutor, SerialExecutor
-from nnlab.plan import plan
-from nnlab.store import read_summary
-from nnlab.study import run_study
+from nnlab.results.store import read_summary
+from nnlab.sweep.executors import LocalExecutor, SerialExecutor
+from nnlab.sweep.plan import plan
+from nnlab.sweep.runner import run_study
 
 STUDY = {
     "name": "bench",

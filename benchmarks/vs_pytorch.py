@@ -42,7 +42,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from nnlab.config import load_config
-from nnlab.runner import prepare, run_trial
+from nnlab.train.trial import prepare, run_trial
 
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "mnist.yaml"
 EVAL_ROWS = 70_000   # train 54 000 + val 6 000 + test 10 000
@@ -109,7 +109,7 @@ def _timed(fn) -> float:
 def nnlab_epoch(hidden, batch: int, epochs: int) -> tuple[float, float, int]:
     """(train seconds per epoch, one evaluation's time (train + val + test passes) as a share
     of one epoch's training, training rows) of a real trial."""
-    from nnlab.nn.parallel import set_threads
+    from nnlab.runtime.threads import set_threads
 
     set_threads(os.cpu_count() or 1)   # what `nnlab run` does
     exp = load_config(CONFIG, [f"model.hidden={list(hidden)}", f"train.batch_size={batch}", "model.dropout=0", "schedule=null",
@@ -151,7 +151,7 @@ def main() -> None:
                         help="also time PyTorch held to AVX2, the instructions of nnlab's pinned kernels "
                              "(differs from the default on AVX-512 machines)")
     args = parser.parse_args()
-    from nnlab.data import find_idx
+    from nnlab.data.datasets import find_idx
 
     if find_idx("mnist", None) is None:
         raise SystemExit("MNIST not found: set NNLAB_DATA to a folder holding mnist/ or run `nnlab data fetch mnist`")

@@ -5,8 +5,8 @@ import pytest
 from typer.testing import CliRunner
 
 import nnlab  # noqa: F401  (importing nnlab pins the kernels; pytest and typer do not load NumPy)
-from nnlab.cli import app
-from nnlab.data import find_idx
+from nnlab.cli.app import app
+from nnlab.data.datasets import find_idx
 
 ROOT = Path(__file__).resolve().parent.parent
 if os.environ.get("NNLAB_DATA") and not Path(os.environ["NNLAB_DATA"]).is_absolute():
@@ -47,7 +47,7 @@ def cli(tmp_path, monkeypatch):
     runner = CliRunner()
 
     def invoke(*args):
-        from nnlab.nn.parallel import set_threads
+        from nnlab.runtime.threads import set_threads
 
         try:
             result = runner.invoke(app, [str(a) for a in args])
@@ -81,8 +81,8 @@ def assert_one_error_line(code: int, out: str, err: str, fragments, results: Pat
 def l2_gradient_errors(setup, x, t) -> dict:
     """Relative error, per weight layer, between the gradient train_step hands the optimizer
     and finite differences of data loss + L2 penalty (float64 setups)."""
-    from nnlab.fit import l2_penalty, train_step
     from nnlab.nn.gradcheck import numerical_gradient, rel_error
+    from nnlab.train.loop import l2_penalty, train_step
 
     captured = {}
     setup.optimizer.step = lambda params, grads: captured.update({k: g.copy() for k, g in grads.items()})

@@ -42,7 +42,7 @@ SHORTER = {"cnn_mnist.yaml": ("data.subset=3000", "data.test_subset=1000")}
 def schema(tmp_path_factory):
     from typer.testing import CliRunner
 
-    from nnlab.cli import app
+    from nnlab.cli.app import app
 
     result = CliRunner().invoke(app, ["schema"])
     assert result.exit_code == 0

@@ -224,9 +224,9 @@ def test_whole_cnn_gradients_through_the_compact_form(batchnorm):
 def test_per_layer_l2_gradient_and_reported_loss():
     """regularization.l2 for every weight layer, a layer's own l2 overriding it (conv included)."""
     from nnlab.config import validate
-    from nnlab.data import Dataset
-    from nnlab.fit import l2_penalty
-    from nnlab.prepare import prepare
+    from nnlab.data.datasets import Dataset
+    from nnlab.train.loop import l2_penalty
+    from nnlab.train.setup import prepare
 
     from conftest import l2_gradient_errors
 
@@ -245,7 +245,7 @@ def test_per_layer_l2_gradient_and_reported_loss():
 
 def test_dead_channels_are_counted_per_channel_and_named_as_channels():
     from nnlab.nn.build import build_model
-    from nnlab.stats import describe_layer, probe_stats
+    from nnlab.train.probes import describe_layer, probe_stats
 
     specs = [{"type": "conv2d", "filters": 3, "kernel": 3, "stride": 1, "padding": "same", "init": ("he_normal", {}),
               "bias_init": ("zeros", {})},

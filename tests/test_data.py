@@ -9,8 +9,8 @@ import threading
 import numpy as np
 import pytest
 
-from nnlab import data
 from nnlab.config import DataConfig
+from nnlab.data import datasets as data
 from nnlab.errors import DataError
 
 from conftest import needs_mnist
@@ -152,7 +152,7 @@ def test_standardisation_uses_training_statistics_only():
 
 
 def test_area_resize_averages_what_each_output_pixel_covers():
-    from nnlab.images import area_weights, resize_images
+    from nnlab.data.resize import area_weights, resize_images
 
     images = np.arange(2 * 28 * 28, dtype=np.float64).reshape(2, 28 * 28)
     halved = resize_images(images, (28, 28), (14, 14)).reshape(2, 14, 14)
@@ -168,7 +168,7 @@ def test_area_resize_averages_what_each_output_pixel_covers():
 @needs_mnist
 def test_mnist_downscaled_to_20x20_for_a_400_input_net(tmp_path):
     from nnlab.config import validate
-    from nnlab.prepare import prepare
+    from nnlab.train.setup import prepare
 
     exp = validate({"data": {"name": "mnist", "resize": [20, 20], "subset": 100, "test_subset": 50},
                     "model": {"hidden": [25]}, "train": {"epochs": 0}})

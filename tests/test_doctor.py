@@ -5,8 +5,8 @@ import pytest
 import yaml
 
 from nnlab.config import apply_overrides, validate
-from nnlab.doctor import check
-from nnlab.runner import prepare
+from nnlab.diagnose.doctor import check
+from nnlab.train.trial import prepare
 
 from conftest import ROOT, write
 
@@ -129,8 +129,8 @@ def test_the_input_range_is_read_without_copying_the_training_set():
     MNIST, the peak of `nnlab run configs/mnist.yaml`); the same value comes from min and max."""
     import tracemalloc
 
-    from nnlab.data import Dataset
-    from nnlab.doctor import DataFacts
+    from nnlab.data.datasets import Dataset
+    from nnlab.diagnose.doctor import DataFacts
 
     x = np.random.default_rng(0).standard_normal((2000, 500)).astype(np.float32)
     x[7, 3] = -9.5

@@ -12,8 +12,8 @@ import json
 import pytest
 
 from nnlab.config import load_config
-from nnlab.runner import run_trial
-from nnlab.store import finish_summary
+from nnlab.results.store import finish_summary
+from nnlab.train.trial import run_trial
 
 from conftest import ROOT, arithmetic_differs, needs_mnist
 

@@ -8,9 +8,9 @@ import re
 import pytest
 
 from nnlab.config import validate
-from nnlab.fix import judge, symptoms
-from nnlab.repairs import REPAIRS, TABLE, Candidate, candidates
-from nnlab.store import trial_dirs
+from nnlab.diagnose.fix import judge, symptoms
+from nnlab.diagnose.repairs import REPAIRS, TABLE, Candidate, candidates
+from nnlab.results.store import trial_dirs
 
 from conftest import ROOT
 

@@ -96,7 +96,7 @@ def test_dropout_not_inverted_scales_at_evaluation():
 def test_l2_penalty_gradient_matches_finite_differences():
     """train_step adds l2 * W to each dense layer's gradient for the cost l2/2 * sum ||W||^2."""
     from nnlab.config import validate
-    from nnlab.prepare import prepare
+    from nnlab.train.setup import prepare
 
     from conftest import l2_gradient_errors
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from scipy import stats
 
-from nnlab.groups import Summary, comparisons, group_rows, natural_key, t_quantile
+from nnlab.report.groups import Summary, comparisons, group_rows, natural_key, t_quantile
 
 from conftest import write
 
@@ -33,7 +33,7 @@ def study(tmp_path_factory):
     """A real study, BN none/before/after x 3 seeds, swept and reported once for the module."""
     from typer.testing import CliRunner
 
-    from nnlab.cli import app
+    from nnlab.cli.app import app
 
     folder = tmp_path_factory.mktemp("groups")
     config = write(folder / "bn.yaml", STUDY)

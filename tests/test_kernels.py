@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from nnlab.config import load_config
-from nnlab.nn import kernels
 from nnlab.nn.optim import Adam, AdamW, _adam_fused, _adam_update
-from nnlab.runner import run_trial
-from nnlab.store import finish_summary
+from nnlab.results.store import finish_summary
+from nnlab.runtime import kernels
+from nnlab.train.trial import run_trial
 
 from conftest import ROOT
 
@@ -80,7 +80,7 @@ def test_a_trial_has_the_same_fingerprint_with_and_without_the_fused_kernel(conf
 
 def test_nnlab_jit_0_runs_the_numpy_code():
     env = {**os.environ, "NNLAB_JIT": "0"}
-    out = subprocess.run([sys.executable, "-c", "from nnlab.nn import kernels; print(kernels.enabled())"],
+    out = subprocess.run([sys.executable, "-c", "from nnlab.runtime import kernels; print(kernels.enabled())"],
                          capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "False"
 

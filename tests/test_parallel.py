@@ -8,12 +8,12 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from nnlab.config import load_config
-from nnlab.fit import batch_size
-from nnlab.nn import parallel
-from nnlab.plan import plan
-from nnlab.prepare import prepare
-from nnlab.runner import run_trial
-from nnlab.store import finish_summary
+from nnlab.results.store import finish_summary
+from nnlab.runtime import threads as parallel
+from nnlab.sweep.plan import plan
+from nnlab.train.loop import batch_size
+from nnlab.train.setup import prepare
+from nnlab.train.trial import run_trial
 
 from conftest import ROOT, arithmetic_differs, mnist_available
 
@@ -284,8 +284,8 @@ def test_one_split_over_every_parameter_gives_the_bytes_of_one_thread(dtype, fus
                                                                        count_splits):
     """The optimizer's jobs, laid end to end and cut anywhere (mid-parameter, at any lead),
     update every element as one thread does, with the fused kernel and with NumPy."""
-    from nnlab.nn import kernels
     from nnlab.nn.optim import Adam
+    from nnlab.runtime import kernels
 
     if fused and not kernels.enabled():
         pytest.skip("Numba is not installed (or NNLAB_JIT=0): the fused kernel is not used here")

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from nnlab.config import apply_overrides, validate
-from nnlab.runner import run_trial
+from nnlab.train.trial import run_trial
 
 from conftest import ROOT, needs_mnist
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from nnlab.pinning import _cpu_flags, differences
+from nnlab.runtime.pinning import _cpu_flags, differences
 
 from conftest import write
 
@@ -58,7 +58,7 @@ def test_a_forced_kernel_family_is_overridden_and_recorded(tmp_path):
 
 def arithmetic_in(code):
     """The arithmetic record of a fresh interpreter that runs `code` (imports) first."""
-    script = f"{code}\nimport json\nfrom nnlab.pinning import arithmetic\nprint(json.dumps(arithmetic(1)))"
+    script = f"{code}\nimport json\nfrom nnlab.runtime.pinning import arithmetic\nprint(json.dumps(arithmetic(1)))"
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             env=unpinned_environment(), timeout=120)
     assert result.returncode == 0, result.stderr
@@ -83,7 +83,7 @@ def test_no_pin_once_numpy_is_loaded():
 @pytest.mark.skipif(os.environ.get("NNLAB_NATIVE_KERNELS") == "1", reason="NNLAB_NATIVE_KERNELS=1: the suite runs on "
                     "the machine's own kernels, as asked")
 def test_the_test_process_is_pinned():
-    from nnlab.pinning import arithmetic
+    from nnlab.runtime.pinning import arithmetic
 
     assert arithmetic(1)["blas_kernel"] == "Haswell", "conftest must import nnlab before anything loads NumPy"
 
@@ -100,7 +100,7 @@ def test_differences_name_each_component():
 def test_the_record_names_numpys_blas_even_when_scipy_has_loaded_its_own():
     """Review: loading the fused kernel loads SciPy's OpenBLAS too, and threadpoolctl lists the
     two in an order that changes with the hash seed: summary.json named either one."""
-    code = ("import nnlab, scipy.linalg; from threadpoolctl import threadpool_info; from nnlab.runner import environment; "
+    code = ("import nnlab, scipy.linalg; from threadpoolctl import threadpool_info; from nnlab.train.trial import environment; "
             "import json; mine = [i['version'] for i in threadpool_info() if 'numpy' in i.get('filepath', '')]; "
             "blas = {i['filepath'] for i in threadpool_info() if i.get('user_api') == 'blas'}; "
             "print(json.dumps([environment()['blas_version'], mine, len(blas)]))")

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from nnlab.config import validate
-from nnlab.runner import run_trial
-from nnlab.store import trial_dirs, verify_trial
+from nnlab.results.store import trial_dirs, verify_trial
+from nnlab.train.trial import run_trial
 
 from conftest import write
 
@@ -109,8 +109,8 @@ def test_squared_error_on_softmax_gets_a_hint():
 def test_clip_grad_norm_rescales_like_torch():
     """torch.nn.utils.clip_grad_norm_: g *= max_norm / (norm + 1e-6) when the norm exceeds it; the
     recorded grad_norm is the norm before clipping."""
-    from nnlab.fit import train_step
-    from nnlab.prepare import prepare
+    from nnlab.train.loop import train_step
+    from nnlab.train.setup import prepare
 
     config = {"data": {"name": "blobs", "n_samples": 200}, "model": {"hidden": [8]}, "train": {"dtype": "float64"},
               "optimizer": {"name": "sgd", "lr": 1.0}}

@@ -5,7 +5,7 @@ import csv
 import numpy as np
 import pytest
 
-from nnlab.plots import ema
+from nnlab.report.plots import ema
 
 from conftest import write
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nnlab.config import load_config
-from nnlab.tabular import TIMING_COLUMNS
+from nnlab.results.csvtext import TIMING_COLUMNS
 
 from conftest import ROOT, needs_mnist, write
 
@@ -182,7 +182,7 @@ def train(text, *overrides):
     import yaml
 
     from nnlab.config import apply_overrides, validate
-    from nnlab.runner import run_trial
+    from nnlab.train.trial import run_trial
 
     exp = validate(apply_overrides(yaml.safe_load(text), list(overrides)))
     return run_trial(exp)
@@ -200,8 +200,8 @@ def test_sigmoid_outputs_with_categorical_ce_drift_to_one():
     import yaml
 
     from nnlab.config import validate
-    from nnlab.evaluate import predict
-    from nnlab.runner import prepare, run_trial
+    from nnlab.train.evaluate import predict
+    from nnlab.train.trial import prepare, run_trial
 
     text = "data: {name: blobs, n_samples: 300, classes: 4, normalize: scale}\nmodel: {hidden: [16], output: sigmoid}\ntrain: {epochs: 30}\noptimizer: {name: adam, lr: 0.01}\n"
     exp = validate(yaml.safe_load(text))
@@ -365,9 +365,9 @@ def test_evaluation_on_threads_gives_the_serial_bytes(model, tmp_path):
     import numpy as np
 
     from nnlab.config import validate
-    from nnlab.evaluate import evaluate_all
-    from nnlab.nn.parallel import set_threads
-    from nnlab.prepare import prepare
+    from nnlab.runtime.threads import set_threads
+    from nnlab.train.evaluate import evaluate_all
+    from nnlab.train.setup import prepare
 
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "d.npz", x_train=rng.random((3000, 6, 6)), y_train=rng.integers(0, 3, 3000))
@@ -387,7 +387,7 @@ def test_evaluation_on_threads_gives_the_serial_bytes(model, tmp_path):
 def test_a_single_run_lets_go_of_the_raw_images_once_converted(cli, tmp_path):
     """The raw IDX arrays are kept per process for a sweep's next trial; `nnlab run` has no next
     trial, and they were 55 MB of its peak memory."""
-    from nnlab.data import _read_verified, load_idx_dataset
+    from nnlab.data.datasets import _read_verified, load_idx_dataset
 
     load_idx_dataset("mnist", None)
     assert _read_verified.cache_info().currsize == 1

@@ -17,7 +17,7 @@ def finished(tmp_path_factory):
     """One finished trial, made once; each test corrupts its own copy."""
     from typer.testing import CliRunner
 
-    from nnlab.cli import app
+    from nnlab.cli.app import app
 
     root = tmp_path_factory.mktemp("finished")
     config = write(root / "c.yaml", CONFIG)
@@ -119,7 +119,7 @@ def test_a_write_error_is_one_line_and_leaves_nothing(cli, tmp_path, monkeypatch
     """A full disk while the trial is written: exit 1, one line, no half-written folder."""
     import errno
 
-    from nnlab import store
+    from nnlab.results import store
 
     real_open = open
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from nnlab.tabular import TIMING_COLUMNS
+from nnlab.results.csvtext import TIMING_COLUMNS
 
 from conftest import write
 
@@ -57,7 +57,7 @@ def serial_reference(tmp_path_factory):
     """The study run serially in this process: the bytes every other way must match."""
     from typer.testing import CliRunner
 
-    from nnlab.cli import app
+    from nnlab.cli.app import app
 
     root = tmp_path_factory.mktemp("serial")
     config = write(root / "study.yaml", STUDY)
@@ -99,7 +99,7 @@ def test_workers_give_the_same_bytes_as_serial(cli, tmp_path, serial_reference):
     environments = [json.loads((p / "summary.json").read_text())["environment"] for p in trials(parallel).values()]
     pids = {env["pid"] for env in environments}
     assert len(pids) == 2 and os.getpid() not in pids  # two long-lived workers did all six trials
-    from nnlab.nn import kernels
+    from nnlab.runtime import kernels
     # the workers forked from a server that had loaded the fused optimizer kernel, as this process has
     assert {env["fused_kernels"] for env in environments} == {kernels.describe()}
 
@@ -272,8 +272,8 @@ def test_a_trial_finished_by_another_sweep_while_we_claim_is_not_run_again(tmp_p
     succeeds. Checking after claiming must see the folder and skip the trial."""
     import shutil
 
-    from nnlab import study as study_module
-    from nnlab.plan import plan
+    from nnlab.sweep import runner as study_module
+    from nnlab.sweep.plan import plan
 
     study_dir = tmp_path / "study"
     the_plan = plan(yaml.safe_load(STUDY))

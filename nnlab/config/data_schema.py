@@ -7,8 +7,8 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, field_validator, model_validator
 
-from ..data import DATASET_KINDS
-from ..tables import inspect_table
+from ..data.datasets import DATASET_KINDS
+from ..data.tables import inspect_table
 from .base import Strict
 from .specs import require_choice
 
@@ -78,7 +78,7 @@ class DataConfig(Strict):
             raise ValueError(f"data.target for npz is 'label' (y_train) or 'input' (an autoencoder), got {self.target!r}")
         if self.features is not None:
             raise ValueError("data.features is for name: csv; an npz file's x_train is every feature")
-        from ..arrays import inspect_arrays
+        from ..data.arrays import inspect_arrays
 
         path = Path(self.path).expanduser().resolve()
         info = inspect_arrays(path, self.task)

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from ..data import DATASET_KINDS
+from ..data.datasets import DATASET_KINDS
 from ..nn.losses import LOSSES
 from .base import Strict
 from .data_schema import DataConfig
@@ -232,7 +232,7 @@ class Experiment(Strict):
         if self.data.name == "npz":
             from pathlib import Path
 
-            from ..arrays import inspect_arrays
+            from ..data.arrays import inspect_arrays
 
             image = inspect_arrays(Path(self.data.path), self.data.task).image_shape  # type: ignore[arg-type]
             if image is None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from ..data.userfiles import read_user_file
 from ..errors import ConfigError
-from ..userfiles import read_user_file
 
 
 class _Loader(yaml.SafeLoader):

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from ..runtime.threads import defer, matmul
 from .init import INITIALIZERS
-from .parallel import defer, matmul
 
 
 class Layer:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..runtime.threads import deferring
 from .layers import Layer
-from .parallel import deferring
 
 
 class Sequential:

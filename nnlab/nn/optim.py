@@ -13,8 +13,8 @@ from functools import partial
 
 import numpy as np
 
-from . import kernels
-from .parallel import elementwise_jobs
+from ..runtime import kernels
+from ..runtime.threads import elementwise_jobs
 
 
 class Optimizer:

@@ -52,7 +52,7 @@ by the cores of the machine that ran them, named there.
 def plan_of(study: Study, overrides: list[str] = ()):
     """The trials the study's config (with ``overrides``) defines: what the section reports."""
     from ..config import read_yaml
-    from ..plan import plan
+    from ..sweep.plan import plan
 
     path = ROOT / CONFIGS / f"{study.name}.yaml"
     data, lines = read_yaml(path)
@@ -74,7 +74,7 @@ def run(study: Study, results: Path, overrides: list[str] = (), workers: int | N
 
 def section(study: Study, sd: StudyData, figure_dir: Path, link_dir: str) -> str:
     """The Markdown of one study, its figure written to ``figure_dir``."""
-    from ..plots import _pyplot, _save
+    from ..report.plots import _pyplot, _save
 
     plt = _pyplot()
     lines = [f"## {study.number}. {study.question}", "",

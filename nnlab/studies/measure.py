@@ -2,7 +2,7 @@
 config (and any overrides) plans, one row each with its swept values, final metrics, the
 events its diagnosis raised and a few per-trial measures computed from metrics.csv.
 
-Group statistics are those of the study report (:mod:`nnlab.groups`): mean and the 95%
+Group statistics are those of the study report (:mod:`nnlab.report.groups`): mean and the 95%
 interval of the mean over seeds, mean ± t(0.975, n − 1)·sd/√n; a difference between two
 groups that ran the same seeds is paired by seed (Student t on the per-seed differences),
 otherwise Welch's interval. An interval that contains 0 is "no real difference".
@@ -67,7 +67,7 @@ class StudyData:
         swept axes by named columns (one 'batch norm' column for a zip of two keys)."""
         import pandas as pd
 
-        from ..store import trial_status
+        from ..results.store import trial_status
 
         self.dir = Path(study_dir)
         swept = [a for a in plan.axes if a != "seed"]
@@ -147,7 +147,7 @@ class StudyData:
     # ------------------------------------------------------------ statistics
 
     def stat(self, metric: str, scale: float = 1.0, complete: bool = True, **where):
-        from ..groups import Summary
+        from ..report.groups import Summary
 
         return Summary.of([v * scale for v in self.pooled(metric, complete, **where)])
 
@@ -171,7 +171,7 @@ class StudyData:
 
     def diff(self, metric: str, a: dict, b: dict, scale: float = 1.0) -> Difference:
         """Group a minus group b, paired by seed when both ran the same seeds."""
-        from ..groups import _interval
+        from ..report.groups import _interval
 
         va, vb = self.values(metric, **a), self.values(metric, **b)
         common = sorted(set(va) & set(vb))

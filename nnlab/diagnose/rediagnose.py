@@ -1,0 +1,138 @@
+"""``nnlab diagnose PATH``: run today's detectors again over stored trials, without training.
+
+A trial folder keeps everything the detectors read: metrics.csv (losses, accuracies and the
+per-layer unit statistics), steps.csv (step losses and gradient norms), summary.json (the
+statistics after the first step, where training diverged) and final.npz (for the classes
+the final model predicts). The data and the initial model come back from config.yaml (the
+init is seeded), so the doctor's checks at initialisation run again too. Nothing is
+retrained and the numbers are not touched; ``--write`` replaces the stored events (and
+updates the trial's manifest, so it still verifies, and the study's summary.csv).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConfigError, NnlabError
+from ..results.store import read_summary, replace_summary, trial_dirs, verify_trial
+
+INT_COLUMNS = ("epoch", "step")
+
+
+@dataclass
+class Rediagnosis:
+    trial: Path
+    before: list[dict]
+    after: list[dict] = field(default_factory=list)
+    learned: str | None = None
+    skipped: str | None = None      # why the trial was not diagnosed again
+
+    def changed(self) -> bool:
+        return self.skipped is None and _labels(self.before) != _labels(self.after)
+
+
+def _labels(events: list[dict]) -> list[str]:
+    return sorted(f"{e['severity']}:{e['type']}" for e in events)
+
+
+def labels(events: list[dict]) -> str:
+    """'error:dead_units; warn:spiky_run' (warnings and errors only; '-' when none)."""
+    shown = [f"{e['severity']}:{e['type']}" for e in events if e["severity"] != "info"]
+    return "; ".join(shown) or "-"
+
+
+def trial_folders(path: Path) -> list[Path]:
+    """The trial itself, or every trial of a study folder."""
+    from ..report.html import is_trial
+
+    path = Path(path)
+    if not path.is_dir():
+        raise ConfigError(f"{path}: no such folder (give a trial folder or a study folder under results/)")
+    if is_trial(path):
+        return [path]
+    found = trial_dirs(path)
+    if not found:
+        raise ConfigError(f"{path}: neither a trial folder nor a study folder with trials in it")
+    return found
+
+
+def read_rows(text: str) -> list[dict]:
+    """A metrics.csv or steps.csv as the dict rows the trainer recorded (floats; '' is None)."""
+    rows = []
+    for raw in csv.DictReader(io.StringIO(text)):
+        row: dict = {}
+        for key, value in raw.items():
+            if value in ("", None):
+                row[key] = None
+            elif key in INT_COLUMNS:
+                row[key] = int(float(value))
+            else:
+                row[key] = float(value)
+        rows.append(row)
+    return rows
+
+
+def rediagnose(trial: Path) -> Rediagnosis:
+    """Run the doctor (static and at init) and every detector again over one stored trial;
+    a trial that cannot be (its config no longer validates, its data is missing) is skipped
+    with the reason, and the others go on."""
+    try:
+        return _rediagnose(trial)
+    except (NnlabError, OSError, ValueError, KeyError) as exc:
+        return Rediagnosis(trial, (read_summary(trial) or {}).get("events") or [],
+                           skipped=f"{type(exc).__name__}: {exc}".splitlines()[0])
+
+
+def _rediagnose(trial: Path) -> Rediagnosis:
+    from threadpoolctl import threadpool_limits
+
+    from ..config import load_config
+    from ..train.evaluate import loss_spread
+    from ..train.setup import prepare
+    from ..train.summary import class_coverage
+    from . import diagnose, learned_well, settle
+    from .doctor import check
+
+    summary = read_summary(trial) or {}
+    before = summary.get("events") or []
+    status = summary.get("status")
+    if status not in ("complete", "diverged"):
+        return Rediagnosis(trial, before, skipped=f"status {status or 'unknown'}: nothing to diagnose")
+    problem = verify_trial(trial)
+    if problem:
+        return Rediagnosis(trial, before, skipped=f"corrupt: {problem}")
+    with threadpool_limits(1), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        exp = load_config(trial / "config.yaml")
+        setup = prepare(exp)
+        doctor_events = check(setup)            # the initial weights: seeded, as when it trained
+        metrics = read_rows((trial / "metrics.csv").read_text())
+        steps = read_rows((trial / "steps.csv").read_text())
+        ctx = setup.context()
+        ctx.restored_epoch = summary.get("restored_best_epoch")
+        coverage = []
+        if not summary.get("diverged") and (trial / "final.npz").exists():
+            with np.load(trial / "final.npz") as final:
+                setup.model.load_state_dict({k: final[k] for k in final.files})
+            coverage = class_coverage(setup)
+            if "val" in setup.splits:
+                ctx.val_loss_spread = loss_spread(setup, "val")
+        events = diagnose(metrics, steps, ctx, summary.get("after_first_step") or {}, summary.get("diverged"), coverage)
+        learned = learned_well(metrics, ctx, events)
+    after = settle(doctor_events, learned) + events
+    return Rediagnosis(trial, before, after, learned)
+
+
+def store(result: Rediagnosis) -> None:
+    """Replace the trial's stored events (and the `learned` evidence) with the new ones."""
+    summary = read_summary(result.trial) or {}
+    summary["events"] = result.after
+    if result.learned:
+        summary["learned"] = result.learned
+    else:
+        summary.pop("learned", None)
+    replace_summary(result.trial, summary)

@@ -1,0 +1,200 @@
+"""Where trials run: in this process, in a pool of local worker processes, or on a Dask
+cluster. Every executor runs the same function, :func:`execute`, on a resolved config and
+hands back the trial's records; only the calling process writes the study.
+
+To add an executor: implement the :class:`Executor` protocol and add it to
+``make_executor``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import re
+import signal
+from collections import deque
+from typing import Protocol
+
+from ..config import Experiment
+from ..errors import ConfigError
+from ..train.records import TrialRecords, failed_records
+from ..train.trial import BLAS_THREADS, run_trial
+
+EXECUTORS = ("serial", "local", "dask")
+
+
+class Executor(Protocol):
+    """``submit`` a trial, collect finished ones with ``next_done`` (blocks), keep at most
+    ``capacity`` in flight; ``close`` when done, ``terminate`` on an interrupt."""
+
+    name: str
+
+    @property
+    def capacity(self) -> int: ...
+
+    def submit(self, trial_id: str, config: dict) -> None: ...
+
+    def next_done(self) -> tuple[str, TrialRecords]: ...
+
+    def close(self) -> None: ...
+
+    def terminate(self) -> None: ...
+
+
+def execute(config: dict) -> TrialRecords:
+    """Train one resolved config (plain data, so it crosses process and network boundaries)."""
+    return run_trial(Experiment.model_validate(config))
+
+
+class SerialExecutor:
+    """Runs each trial in this process when its result is asked for.
+
+    ``callbacks`` watch training (``nnlab run``'s progress bar); ``prepared`` maps a trial
+    id to an already prepared ``(setup, doctor findings)`` so that `run` loads its data once."""
+
+    name = "serial"
+    capacity = 1
+
+    def __init__(self, callbacks: tuple = (), prepared: dict | None = None):
+        self.pending: deque = deque()
+        self.callbacks = callbacks
+        self.prepared = prepared or {}
+
+    def submit(self, trial_id: str, config: dict) -> None:
+        self.pending.append((trial_id, config))
+
+    def next_done(self):
+        trial_id, config = self.pending.popleft()
+        setup, findings = self.prepared.pop(trial_id, (None, None))
+        return trial_id, run_trial(Experiment.model_validate(config), setup, self.callbacks, findings)
+
+    def close(self):
+        pass
+
+    def terminate(self):
+        self.pending.clear()
+
+
+def _worker_init() -> None:
+    # Ctrl-C goes to the parent, which stops the pool; workers just die with it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(BLAS_THREADS)
+
+
+class LocalExecutor:
+    """A pool of long-lived worker processes (forkserver: no fork of a threaded parent),
+    so many short trials do not each pay a process start and imports."""
+
+    name = "local"
+
+    def __init__(self, workers: int):
+        self.capacity = workers
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["nnlab.sweep.executors", "nnlab.runtime.jit_preload"])   # workers fork with both
+        self.pool = context.Pool(workers, initializer=_worker_init)
+        self.done: queue.Queue = queue.Queue()
+
+    def submit(self, trial_id: str, config: dict) -> None:
+        self.pool.apply_async(
+            execute, (config,),
+            callback=lambda records: self.done.put((trial_id, records)),
+            error_callback=lambda exc: self.done.put((trial_id, failed_records(config, exc))))
+
+    def next_done(self):
+        return self.done.get()
+
+    def close(self):
+        self.pool.close()
+        self.pool.join()
+
+    def terminate(self):
+        self.pool.terminate()
+        self.pool.join()
+
+
+class DaskExecutor:
+    """Trials run on a Dask distributed cluster; records come back to this client, which
+    alone writes the study (no shared file system needed). ``scheduler`` is an address
+    (tcp://host:8786) or the path of a scheduler file."""
+
+    name = "dask"
+
+    def __init__(self, scheduler: str, connect_timeout: float = 30):
+        try:
+            from distributed import Client, as_completed
+        except ImportError:
+            raise ConfigError("--executor dask needs dask.distributed: pip install 'nnlab[dask]'") from None
+        is_address = "://" in scheduler or re.fullmatch(r"[\w.-]+:\d+", scheduler)
+        try:
+            if is_address:
+                self.client = Client(scheduler, timeout=connect_timeout)
+            else:
+                self.client = Client(scheduler_file=scheduler, timeout=connect_timeout)
+            self.client.wait_for_workers(1, timeout=connect_timeout)
+        except (OSError, TimeoutError) as exc:
+            raise ConfigError(f"cannot reach the Dask scheduler (or any worker) at {scheduler}: {exc}") from None
+        self.as_completed = as_completed()
+        self.futures = {}
+
+    @property
+    def capacity(self) -> int:
+        """One trial per worker thread currently on the cluster (workers may join later)."""
+        return max(sum(self.client.nthreads().values()), 1)
+
+    def submit(self, trial_id: str, config: dict) -> None:
+        future = self.client.submit(execute, config, key=f"nnlab-{trial_id}-{os.getpid()}", pure=False)
+        self.futures[future.key] = (trial_id, config, future)
+        self.as_completed.add(future)
+
+    def next_done(self):
+        future = next(self.as_completed)
+        trial_id, config, _ = self.futures.pop(future.key)
+        try:
+            return trial_id, future.result()
+        except Exception as exc:  # a worker died or the task was lost
+            return trial_id, failed_records(config, exc)
+
+    def close(self):
+        self.client.close()
+
+    def terminate(self):
+        try:
+            self.client.cancel([future for _, _, future in self.futures.values()])
+        finally:
+            self.client.close()
+
+
+def executor_workers(kind: str, workers: int | None, scheduler: str | None) -> int:
+    """Check a command line's executor options (ConfigError, exit 2, for a bad combination)
+    and return how many trials run at once on this machine (0 for a Dask cluster).
+    ``workers`` None means the default: one per core for ``local``."""
+    if kind not in EXECUTORS:
+        raise ConfigError(f"unknown executor '{kind}'; choose {', '.join(EXECUTORS)}")
+    if workers is not None and workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    if kind == "dask":
+        if not scheduler:
+            raise ConfigError("--executor dask needs --scheduler tcp://host:8786 (or a scheduler file)")
+        if workers is not None:
+            raise ConfigError("--workers is for --executor local; a Dask cluster runs one trial per worker thread "
+                              "(start workers with --nthreads 1)")
+        return 0
+    if scheduler:
+        raise ConfigError("--scheduler goes with --executor dask")
+    if kind == "serial":
+        if workers not in (None, 1):
+            raise ConfigError(f"--executor serial runs one trial at a time; drop --workers {workers} "
+                              "or use --executor local")
+        return 1
+    return workers or os.cpu_count() or 1
+
+
+def make_executor(kind: str, workers: int | None, scheduler: str | None) -> Executor:
+    """The executor a command line asks for (options checked by ``executor_workers``)."""
+    local = executor_workers(kind, workers, scheduler)
+    if kind == "dask":
+        assert scheduler is not None
+        return DaskExecutor(scheduler)
+    return SerialExecutor() if local == 1 else LocalExecutor(local)

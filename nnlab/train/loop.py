@@ -1,0 +1,208 @@
+"""The training loop: forward, loss, backward, optimizer step; one row per epoch.
+
+``fit(setup, callbacks)`` returns :class:`FitResult` (records plus how training ended).
+Everything that watches training without changing it (unit statistics, progress bars)
+is a :class:`Callback`; early stopping is the loop's own business because it changes
+when training ends and which weights are final. A NaN/Inf loss or gradient ends the
+loop (``diverged``); it never raises.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..nn.model import Sequential
+from .callbacks import Callback
+from .evaluate import evaluate_all
+from .records import TrialRecords
+from .setup import TrialSetup
+
+
+@dataclass
+class Divergence:
+    """Where a loss or gradient first became NaN/Inf (the trial's status is then ``diverged``)."""
+
+    what: str    # 'loss', 'gradient' or 'evaluation loss'
+    epoch: int
+    step: int
+
+    def as_dict(self) -> dict:
+        return {"what": self.what, "epoch": self.epoch, "step": self.step}
+
+
+class EarlyStopper:
+    """Keras-style early stopping: stop after ``patience`` epochs without an improvement
+    of at least ``min_delta``; keep a copy of the best weights."""
+
+    def __init__(self, config):
+        self.config = config
+        self.monitor = config.monitor
+        self.mode = config.resolved_mode()
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = 0
+        self.best_state: dict[str, np.ndarray] | None = None
+        self.stopped_epoch = 0
+
+    def update(self, epoch: int, value: float, model: Sequential) -> bool:
+        """Record the epoch's monitored value; True when training should stop."""
+        improved = (value < self.best - self.config.min_delta if self.mode == "min"
+                    else value > self.best + self.config.min_delta)
+        if improved:
+            self.best, self.best_epoch = value, epoch
+            self.best_state = model.state_dict()
+        elif epoch - self.best_epoch >= self.config.patience:
+            self.stopped_epoch = epoch
+            return True
+        return False
+
+
+@dataclass
+class FitResult:
+    records: TrialRecords
+    divergence: Divergence | None
+    stopper: EarlyStopper | None
+    epoch_times: list[float]
+    total_time: float
+    stopped_by_rule: dict | None = None   # {metric, value, epoch} when train.stop_when ended training
+
+
+def batch_size(setup: TrialSetup) -> int:
+    n = len(setup.splits["train"][0])
+    size = setup.exp.train.batch_size
+    return n if size == "full" else min(size, n)
+
+
+def steps_per_epoch(setup: TrialSetup) -> int:
+    return math.ceil(len(setup.splits["train"][0]) / batch_size(setup))
+
+
+def train_step(setup: TrialSetup, xb: np.ndarray, tb: np.ndarray, step: int,
+               callbacks: list[Callback]) -> tuple[float, float]:
+    """One optimizer step; returns (mini-batch loss before the update, global gradient norm).
+    A non-finite loss or gradient skips the update."""
+    model, objective = setup.model, setup.objective
+    out, caches = objective.outputs(model, xb, training=True, rng=setup.streams["dropout"])
+    loss, cache = objective.loss.forward(out, tb)
+    model.backward(objective.loss.backward(cache), caches)
+    params, grads = model.trainable()
+    if setup.l2:
+        loss += l2_penalty(setup)
+        for i, strength in setup.l2.items():
+            key = f"{i}.W"
+            if key in grads:
+                grads[key] += grads[key].dtype.type(strength) * params[key]
+    # ||g||² per parameter, frozen layers included (their statistics still say something);
+    # the global norm is over what the optimizer updates.
+    squares = {key: float(np.vdot(g, g)) for key, g in model.grads.items()}
+    grad_norm = math.sqrt(sum(squares[key] for key in grads))
+    if not (math.isfinite(loss) and math.isfinite(grad_norm)):
+        return loss, grad_norm
+    clip = setup.exp.train.clip_grad_norm
+    if clip is not None and grad_norm > clip:
+        # torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1;
+        # the recorded grad_norm is the norm before clipping, as torch returns it
+        scale = clip / (grad_norm + 1e-6)
+        for g in grads.values():
+            g *= g.dtype.type(scale)
+    for callback in callbacks:
+        callback.on_gradients(step, squares)
+    setup.optimizer.step(params, grads)
+    for callback in callbacks:
+        callback.on_update(step)
+    return loss, grad_norm
+
+
+def l2_penalty(setup: TrialSetup) -> float:
+    """sum over weight layers of l2_i / 2 * ||W_i||^2 (biases excluded), as the textbook cost
+    J = data loss + lambda/2 ||W||^2; l2_i is the layer's own ``l2`` or regularization.l2.
+    Its gradient l2_i * W_i is added in train_step. Layers sharing a strength are summed
+    first, so one global strength computes l2/2 * (sum of squares) exactly as before."""
+    by_strength: dict[float, float] = {}
+    for i, strength in setup.l2.items():
+        w = setup.model.layers[i].params["W"]
+        by_strength[strength] = by_strength.get(strength, 0) + float(np.vdot(w, w))
+    return sum(0.5 * strength * total for strength, total in by_strength.items())
+
+
+def _epoch_row(setup: TrialSetup, epoch: int, step: int, lr: float, grad_norm: float | None,
+               callbacks: list[Callback]) -> dict:
+    row: dict = {"epoch": epoch, "step": step, **evaluate_all(setup), "lr": lr, "grad_norm": grad_norm}
+    if setup.l2:  # the reported training loss is the cost being minimised
+        row["train_loss"] += l2_penalty(setup)
+    for callback in callbacks:
+        row.update(callback.epoch_columns(epoch))
+    return row
+
+
+def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = ()) -> FitResult:
+    """Train for train.epochs, recording every step, and a metrics row for epoch 0, every
+    ``train.eval_every``-th epoch and the last one."""
+    callbacks = list(callbacks)
+    exp, model = setup.exp, setup.model
+    records = TrialRecords(config=exp.resolved())
+    records.weights["init"] = model.state_dict()
+    x_train, t_train = setup.splits["train"]
+    n, batch, per_epoch = len(x_train), batch_size(setup), steps_per_epoch(setup)
+    stopper = EarlyStopper(exp.train.early_stopping) if exp.train.early_stopping else None
+    start = time.perf_counter()
+    row = _epoch_row(setup, 0, 0, setup.schedule.lr_at(1), None, callbacks)
+    train_time, eval_time = 0.0, time.perf_counter() - start   # optimizer steps; evaluation rows
+    row.update(train_time_s=0.0, eval_time_s=eval_time, time_s=0.0)
+    records.metrics.append(row)
+    for callback in callbacks:
+        callback.on_epoch_end(row)
+    step, divergence, epoch_times, rule_hit = 0, None, [], None
+    norms: list[float] = []
+    rule = exp.train.stop_when
+    if rule and exp.train.epochs and rule.reached(row[rule.metric]):  # already there before training
+        rule_hit = {"metric": rule.metric, "value": row[rule.metric], "epoch": 0}
+    for epoch in range(1, exp.train.epochs + 1 if rule_hit is None else 1):
+        epoch_start = time.perf_counter()
+        lr = setup.schedule.start_epoch(epoch)
+        order = setup.streams["shuffle"].permutation(n) if exp.train.shuffle else np.arange(n)
+        for b in range(per_epoch):
+            idx = order[b * batch:(b + 1) * batch]
+            loss, grad_norm = train_step(setup, x_train[idx], t_train[idx], step + 1, callbacks)
+            step += 1
+            for callback in callbacks:
+                callback.after_step(step)
+            records.steps.append({"step": step, "epoch": epoch, "loss": loss, "lr": lr, "grad_norm": grad_norm})
+            if not (math.isfinite(loss) and math.isfinite(grad_norm)):
+                divergence = Divergence("loss" if not math.isfinite(loss) else "gradient", epoch, step)
+                break
+            norms.append(grad_norm)
+            for callback in callbacks:
+                callback.on_step_end(epoch, b + 1, per_epoch, step, loss)
+        steps_done = time.perf_counter()
+        train_time += steps_done - epoch_start
+        if divergence:
+            break
+        if epoch % exp.train.eval_every and epoch != exp.train.epochs:  # no evaluation row this epoch
+            epoch_times.append(time.perf_counter() - epoch_start)
+            continue
+        row = _epoch_row(setup, epoch, step, lr, float(np.mean(norms)), callbacks)
+        norms = []   # grad_norm in a row: the mean over the steps since the row before
+        epoch_times.append(time.perf_counter() - epoch_start)
+        eval_time += time.perf_counter() - steps_done
+        row.update(train_time_s=train_time, eval_time_s=eval_time, time_s=time.perf_counter() - start)
+        records.metrics.append(row)
+        if not all(math.isfinite(v) for k, v in row.items() if k.endswith("_loss")):
+            divergence = Divergence("evaluation loss", epoch, step)
+            break
+        for callback in callbacks:
+            callback.on_epoch_end(row)
+        if rule and rule.reached(row[rule.metric]):  # before early stopping: the rule says "done here"
+            rule_hit = {"metric": rule.metric, "value": row[rule.metric], "epoch": epoch}
+            break
+        if stopper and stopper.update(epoch, row[stopper.monitor], model):
+            break
+    if stopper and stopper.best_state is not None:
+        records.weights["best"] = stopper.best_state
+        if stopper.config.restore_best and rule_hit is None:  # the stop rule's weights are the ones it judged
+            model.load_state_dict(stopper.best_state)
+    records.weights["final"] = model.state_dict()
+    return FitResult(records, divergence, stopper, epoch_times, time.perf_counter() - start, rule_hit)
