@@ -19,7 +19,7 @@ CONFIG = Path(__file__).resolve().parent.parent / "configs" / "mnist.yaml"
 
 def epoch_time(stats: bool, epochs: int) -> float:
     exp = load_config(CONFIG, [f"train.epochs={epochs}", f"train.unit_stats={str(stats).lower()}"])
-    records = run_trial(exp, prepare(exp))
+    records = run_trial(exp, setup=prepare(exp))
     return records.summary["epoch_time_s"]
 
 

@@ -109,13 +109,10 @@ def _timed(fn) -> float:
 def nnlab_epoch(hidden, batch: int, epochs: int) -> tuple[float, float, int]:
     """(train seconds per epoch, one evaluation's time (train + val + test passes) as a share
     of one epoch's training, training rows) of a real trial."""
-    from nnlab.runtime.threads import set_threads
-
-    set_threads(os.cpu_count() or 1)   # what `nnlab run` does
     exp = load_config(CONFIG, [f"model.hidden={list(hidden)}", f"train.batch_size={batch}", "model.dropout=0", "schedule=null",
                                f"train.epochs={epochs}", "train.unit_stats=false"])
     setup = prepare(exp)
-    records = run_trial(exp, setup)
+    records = run_trial(exp, threads=os.cpu_count() or 1, setup=setup)   # threads: what `nnlab run` uses
     last = records.metrics[-1]
     per_epoch = last["train_time_s"] / epochs
     per_evaluation = last["eval_time_s"] / len(records.metrics)   # epoch 0's row is an evaluation too

@@ -47,12 +47,7 @@ def cli(tmp_path, monkeypatch):
     runner = CliRunner()
 
     def invoke(*args):
-        from nnlab.runtime.threads import set_threads
-
-        try:
-            result = runner.invoke(app, [str(a) for a in args])
-        finally:
-            set_threads(1)   # `nnlab run` uses every core; the next test starts from the default
+        result = runner.invoke(app, [str(a) for a in args])
         if result.exception and not isinstance(result.exception, SystemExit):
             raise result.exception
         return result.exit_code, result.stdout, result.stderr

@@ -8,6 +8,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from nnlab.config import load_config
+from nnlab.nn import ops
 from nnlab.results.store import finish_summary
 from nnlab.runtime import threads as parallel
 from nnlab.sweep.plan import plan
@@ -20,26 +21,36 @@ from conftest import ROOT, arithmetic_differs, mnist_available
 
 @pytest.fixture
 def threads(monkeypatch):
-    """set_threads for the test, and back to one thread (the default) afterwards. BLAS itself
-    runs one thread per call, as in every trial (runner.py); OpenBLAS's own threads would
-    give other bytes whatever the split. Every work big enough is split (AUTO off): a trial
-    would first time both ways and keep the faster."""
+    """``use(n)``: a ``Threads(n)`` is the backend of nn.ops for the rest of the test (the one
+    before is closed); back to the serial default afterwards. BLAS itself runs one thread per
+    call, as in every trial (train/trial.py); OpenBLAS's own threads would give other bytes
+    whatever the split. Every work big enough is split (AUTO off): a trial would first time
+    both ways and keep the faster."""
     monkeypatch.setattr(parallel, "AUTO", False)
+    current: list = []
+
+    def use(n):
+        if current:
+            current.pop().__exit__(None, None, None)
+        backend = parallel.Threads(n)
+        current.append(backend.__enter__())
+        return backend
     with threadpool_limits(1):
-        yield parallel.set_threads
-    parallel.set_threads(1)
+        yield use
+        if current:
+            current.pop().__exit__(None, None, None)
 
 
 @pytest.fixture
 def count_splits(monkeypatch):
     """Counts products and updates that really ran in parts (a test that never split proves nothing)."""
     calls = []
-    real = parallel._run_parts
+    real = parallel.Threads.run_parts
 
-    def spy(fn, parts, *args):
+    def spy(self, fn, parts, *args):
         calls.append(len(parts))
-        return real(fn, parts, *args)
-    monkeypatch.setattr(parallel, "_run_parts", spy)
+        return real(self, fn, parts, *args)
+    monkeypatch.setattr(parallel.Threads, "run_parts", spy)
     return calls
 
 
@@ -49,7 +60,7 @@ def needs_row_splits(*dtypes):
     whole there, as test_a_blas_that_breaks_the_rule_keeps_products_whole checks."""
     from threadpoolctl import threadpool_info
 
-    broken = [np.dtype(d).name for d in dtypes if not parallel.exact(d)]
+    broken = [np.dtype(d).name for d in dtypes if not parallel.rows_split_exactly(np.dtype(d))]
     if broken:
         kernels = sorted({str(i.get("architecture")) for i in threadpool_info() if i.get("user_api") == "blas"})
         pytest.skip(f"the loaded BLAS ({', '.join(kernels)} kernels) gives other bytes when {' and '.join(broken)} "
@@ -83,9 +94,9 @@ def test_the_lead_grows_after_a_wait_and_shrinks_when_the_others_idle(threads, m
     import threading
     import types
 
-    threads(2)
+    backend = threads(2)
     key = ("test", 1)
-    parallel._lead[key] = 0
+    backend.lead[key] = 0
 
     def one_waits_for_the_other(waiter):
         """Parts where ``waiter`` ends only after the other part has."""
@@ -97,34 +108,33 @@ def test_the_lead_grows_after_a_wait_and_shrinks_when_the_others_idle(threads, m
             else:
                 other_done.set()
         return part
-    parallel._run_parts(one_waits_for_the_other("worker"), [("caller", 5), ("worker", 5)], key)
-    assert parallel._lead[key] == 1            # the caller finished first and had to wait
+    backend.run_parts(one_waits_for_the_other("worker"), [("caller", 5), ("worker", 5)], key)
+    assert backend.lead[key] == 1              # the caller finished first and had to wait
 
     main = threading.main_thread()
     clock = iter([0.0, 10.0])                  # the caller: start, its part ends
     monkeypatch.setattr(parallel, "time", types.SimpleNamespace(
         perf_counter=lambda: next(clock) if threading.current_thread() is main else 1.0))
-    parallel._run_parts(one_waits_for_the_other("caller"), [("caller", 5), ("worker", 5)], key)
-    assert parallel._lead[key] == 0            # the worker idled 9 s, over two of the caller's 2 s blocks
+    backend.run_parts(one_waits_for_the_other("caller"), [("caller", 5), ("worker", 5)], key)
+    assert backend.lead[key] == 0              # the worker idled 9 s, over two of the caller's 2 s blocks
 
 
 def test_a_work_is_split_when_splitting_has_been_faster_and_both_ways_are_retried(monkeypatch):
     """The choice is made from time measured on this machine, for each shape of work; the bytes
     are the same either way."""
-    monkeypatch.setattr(parallel, "AUTO", True)
-    monkeypatch.setattr(parallel, "_timings", {})
+    backend = parallel.Threads(2, auto=True)
     key = ("test", 2)
     choices = []
     for _ in range(2 * parallel.RETRY):
-        split = parallel._split_wins(key)
+        split = backend._split_wins(key)
         choices.append(split)
-        parallel._took(key, split, 1.0 if split else 3.0)     # split takes 1 s, whole 3 s
+        backend._took(key, split, 1.0 if split else 3.0)      # split takes 1 s, whole 3 s
     assert choices[:2] == [False, True]                       # each way timed first
     retried = [i for i, split in enumerate(choices, 1) if i > 2 and not split]
     assert retried == [parallel.RETRY, 2 * parallel.RETRY]    # whole again every RETRY-th call only
     for _ in range(30):                                       # splitting becomes slow (handoffs got dearer)
-        parallel._took(key, True, 5.0)
-    assert parallel._split_wins(key) is False
+        backend._took(key, True, 5.0)
+    assert backend._split_wins(key) is False
 
 
 def test_deferred_work_runs_beside_the_caller_and_is_done_when_the_block_ends(threads):
@@ -132,13 +142,13 @@ def test_deferred_work_runs_beside_the_caller_and_is_done_when_the_block_ends(th
 
     threads(2)
     ran_on = []
-    with parallel.deferring():
-        parallel.defer(lambda: ran_on.append(threading.current_thread().name), macs=1 << 30)
-        parallel.defer(lambda: ran_on.append("small"), macs=1)       # not worth a handoff: at once
+    with ops.gathering():
+        ops.beside(lambda: ran_on.append(threading.current_thread().name), macs=1 << 30)
+        ops.beside(lambda: ran_on.append("small"), macs=1)           # not worth a handoff: at once
         assert "small" in ran_on
     assert ran_on[-1].startswith("nnlab") or ran_on[0].startswith("nnlab")
     assert len(ran_on) == 2
-    parallel.defer(lambda: ran_on.append(threading.current_thread().name), macs=1 << 30)   # outside: at once
+    ops.beside(lambda: ran_on.append(threading.current_thread().name), macs=1 << 30)   # outside: at once
     assert ran_on[-1] == threading.current_thread().name
 
 
@@ -148,9 +158,9 @@ def test_a_failure_in_deferred_work_is_raised_after_all_of_it_is_done(threads):
 
     def fail():
         raise FloatingPointError("overflow in a deferred gradient")
-    with pytest.raises(FloatingPointError, match="deferred gradient"), parallel.deferring():
-        parallel.defer(fail, macs=1 << 30)
-        parallel.defer(lambda: done.append(1), macs=1 << 30)
+    with pytest.raises(FloatingPointError, match="deferred gradient"), ops.gathering():
+        ops.beside(fail, macs=1 << 30)
+        ops.beside(lambda: done.append(1), macs=1 << 30)
     assert done == [1]
 
 
@@ -162,7 +172,7 @@ def test_map_ordered_keeps_item_order_and_computes_each_item_whole(threads, monk
     rng = np.random.default_rng(0)
     a = rng.standard_normal((96, 50)).astype(np.float32)
     b = rng.standard_normal((50, 40)).astype(np.float32)
-    results = parallel.map_ordered(lambda i: (i, parallel.matmul(a * np.float32(i), b)), list(range(40)))
+    results = ops.map_ordered(lambda i: (i, ops.matmul(a * np.float32(i), b)), list(range(40)))
     assert [i for i, _ in results] == list(range(40))
     assert all(product.tobytes() == ((a * np.float32(i)) @ b).tobytes() for i, product in results)
     assert count_splits == []
@@ -183,9 +193,9 @@ def test_split_products_equal_whole_ones_for_random_shapes(dtype, threads, monke
             b = rng.standard_normal((k, n)).astype(dtype)
             for left, right in ((a, b), (np.asfortranarray(a), b), (a, np.asfortranarray(b))):
                 whole = np.matmul(left, right)
-                assert parallel.matmul(left, right).tobytes() == whole.tobytes(), (m, k, n)
+                assert ops.matmul(left, right).tobytes() == whole.tobytes(), (m, k, n)
                 out = np.empty_like(whole)
-                assert parallel.matmul(left, right, out=out) is out and out.tobytes() == whole.tobytes()
+                assert ops.matmul(left, right, out=out) is out and out.tobytes() == whole.tobytes()
     assert sum(count_splits) > 200
 
 
@@ -244,32 +254,32 @@ def test_every_shipped_model_computes_the_same_bytes_on_two_threads(threads, cou
 def test_a_blas_that_breaks_the_rule_keeps_products_whole(threads, monkeypatch, count_splits):
     """Other kernels (NNLAB_NATIVE_KERNELS=1 on an AVX-512 machine) may not keep bytes when
     rows are cut: the first split of a dtype checks, and a failure means one thread."""
-    monkeypatch.setattr(parallel, "_exact", {})
-    monkeypatch.setattr(parallel, "_check", lambda dtype: False)
+    monkeypatch.setattr(parallel, "rows_split_exactly", lambda dtype: False)
     threads(2)
     a = np.ones((512, 784), np.float32)
     b = np.ones((784, 256), np.float32)
-    assert parallel.matmul(a, b).tobytes() == (a @ b).tobytes()
+    assert ops.matmul(a, b).tobytes() == (a @ b).tobytes()
     assert count_splits == []
 
 
-def _fingerprint(config, overrides=()):
-    records = run_trial(load_config(ROOT / "configs" / config, list(overrides)))
+def _fingerprint(config, threads=1):
+    records = run_trial(load_config(ROOT / "configs" / config), threads=threads)
     assert records.summary["status"] == "complete", records.summary.get("error")
     finish_summary(records)
     return records.summary
 
 
 @pytest.mark.parametrize("config", ["cnn_strokes.yaml", "spirals.yaml"])
-def test_a_trial_on_two_threads_has_the_one_thread_fingerprint(config, threads, count_splits, monkeypatch):
+def test_a_trial_on_two_threads_has_the_one_thread_fingerprint(config, count_splits, monkeypatch):
     """Small products normally run whole; here every product and update that can be split is."""
     needs_row_splits(np.float32, np.float64)
     one = _fingerprint(config)
+    monkeypatch.setattr(parallel, "AUTO", False)
     monkeypatch.setattr(parallel, "MIN_MACS", 0)
     monkeypatch.setattr(parallel, "MIN_DEFER_MACS", 0)
     monkeypatch.setattr(parallel, "MIN_ELEMENTS", 1)
-    threads(2)
-    two = _fingerprint(config)
+    with threadpool_limits(1):
+        two = _fingerprint(config, threads=2)
     assert two["fingerprint"] == one["fingerprint"]
     assert one["environment"]["threads"] == 1 and two["environment"]["threads"] == 2
     assert sum(count_splits) > 1000
@@ -297,8 +307,8 @@ def test_one_split_over_every_parameter_gives_the_bytes_of_one_thread(dtype, fus
     shapes = [(784, 256), (256,), (256, 128), (128,), (128, 10), (10,), (3,)]
 
     def steps(n_threads, lead):
-        threads(n_threads)
-        parallel._lead[("elementwise", sum(int(np.prod(s)) for s in shapes))] = lead
+        backend = threads(n_threads)
+        backend.lead[("elementwise", sum(int(np.prod(s)) for s in shapes))] = lead
         params = {str(i): np.random.default_rng(i).standard_normal(s).astype(dtype) for i, s in enumerate(shapes)}
         opt = Adam(lr=0.01)
         for step in range(3):
@@ -320,7 +330,7 @@ def test_element_wise_pieces_of_non_contiguous_arrays_run_whole(threads, monkeyp
 
     def double(x):
         x *= 2
-    parallel.elementwise_jobs([(double, (a,))])
+    ops.elementwise([(double, (a,))])
     assert np.all(a == 2)
 
 
@@ -333,7 +343,7 @@ def test_the_callers_own_failure_is_the_one_raised_after_the_others_finish(threa
     trial instead of stopping."""
     import threading
 
-    threads(2)
+    backend = threads(2)
     pool_done = threading.Event()
 
     def part(name):
@@ -343,12 +353,12 @@ def test_the_callers_own_failure_is_the_one_raised_after_the_others_finish(threa
         pool_done.set()
         raise FloatingPointError("the pool's part failed too")
     with pytest.raises(Interrupted):
-        parallel._run_parts(part, [("caller", 1), ("pool", 1)])
+        backend.run_parts(part, [("caller", 1), ("pool", 1)])
 
     def failing():
         raise FloatingPointError("deferred")
-    with pytest.raises(Interrupted), parallel.deferring():
-        parallel.defer(failing, macs=1 << 30)
+    with pytest.raises(Interrupted), ops.gathering():
+        ops.beside(failing, macs=1 << 30)
         raise Interrupted()
 
     def item(i):
@@ -356,4 +366,4 @@ def test_the_callers_own_failure_is_the_one_raised_after_the_others_finish(threa
             raise Interrupted()
         raise FloatingPointError("a pool item")
     with pytest.raises(Interrupted):
-        parallel.map_ordered(item, list(range(8)))
+        ops.map_ordered(item, list(range(8)))

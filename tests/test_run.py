@@ -206,7 +206,7 @@ def test_sigmoid_outputs_with_categorical_ce_drift_to_one():
     text = "data: {name: blobs, n_samples: 300, classes: 4, normalize: scale}\nmodel: {hidden: [16], output: sigmoid}\ntrain: {epochs: 30}\noptimizer: {name: adam, lr: 0.01}\n"
     exp = validate(yaml.safe_load(text))
     setup = prepare(exp)
-    records = run_trial(exp, setup)
+    records = run_trial(exp, setup=setup)
     assert records.summary["status"] == "complete"
     assert "on probabilities" in records.summary["model"]["loss"]
     outputs = predict(setup, setup.splits["train"][0])
@@ -365,7 +365,7 @@ def test_evaluation_on_threads_gives_the_serial_bytes(model, tmp_path):
     import numpy as np
 
     from nnlab.config import validate
-    from nnlab.runtime.threads import set_threads
+    from nnlab.runtime.threads import Threads
     from nnlab.train.evaluate import evaluate_all
     from nnlab.train.setup import prepare
 
@@ -373,13 +373,10 @@ def test_evaluation_on_threads_gives_the_serial_bytes(model, tmp_path):
     np.savez(tmp_path / "d.npz", x_train=rng.random((3000, 6, 6)), y_train=rng.integers(0, 3, 3000))
     setup = prepare(validate({"data": {"name": "npz", "path": str(tmp_path / "d.npz")}, "model": model}))
     setup.model.eval_chunk = 256   # many chunks
-    try:
-        set_threads(1)
-        serial = evaluate_all(setup)
-        set_threads(3)
+    serial = evaluate_all(setup)
+    with Threads(3) as threads:
         threaded = evaluate_all(setup)
-    finally:
-        set_threads(1)
+        assert threads._pool is not None   # the pool really ran chunks
     assert serial == threaded and len(serial) == 6
 
 

@@ -75,7 +75,7 @@ _BUSY = ("another nnlab process is training this exact config in {study_dir} rig
 
 
 def _refuse_if_strict(findings: list[dict], strict: bool, what: str) -> None:
-    from .console import serious
+    from ..diagnose.events import serious
 
     if strict and serious(findings):
         raise ConfigError(f"--strict: the doctor found {len(serious(findings))} problem(s) (listed above); {what}")
@@ -96,22 +96,15 @@ def run(
 
     Example: nnlab run configs/mnist.yaml optimizer.lr=0.01 train.epochs=5
     """
-    from threadpoolctl import threadpool_limits
-
     from ..config import read_yaml
-    from ..data.datasets import forget_raw_data
-    from ..diagnose.doctor import check
     from ..results.store import COMPLETE_STATUSES, trial_status
-    from ..runtime.threads import set_threads
     from ..sweep.executors import SerialExecutor
     from ..sweep.plan import plan_run
     from ..sweep.preflight import check_memory, check_writable
     from ..sweep.runner import run_trials
-    from ..train.loop import steps_per_epoch
-    from ..train.trial import prepare
-    from .console import TrainingProgress, print_findings, print_summary
+    from .console import print_summary
+    from .progress import RunConsole
 
-    set_threads(os.cpu_count() or 1)   # one trial: its products and evaluation use every core (same bytes)
     data, lines = read_yaml(config)
     data.setdefault("name", config.stem)
     trial = plan_run(data, overrides or [], str(config), lines).trials[0]
@@ -129,19 +122,10 @@ def run(
                          "--force trains it again")
     if status == "running":
         raise NnlabError(_BUSY.format(study_dir=study_dir))
-    setup = prepare(exp)
-    forget_raw_data()   # one trial: its data is converted; the raw bytes (55 MB for MNIST) are not needed again
-    with threadpool_limits(1):   # one BLAS thread, as in every trial (and no oversubscribed pool)
-        findings = check(setup)
-    print_findings(findings)
-    _refuse_if_strict(findings, strict, "nothing was trained")
-    sizes = ", ".join(f"{len(x)} {split}" for split, (x, _) in setup.splits.items())
-    say(f"nnlab run {exp.name}: {setup.data.name} ({sizes}); {setup.model.describe()}; "
-        f"{exp.optimizer.name} lr={exp.optimizer.lr}, batch {exp.train.batch_size}, "
-        f"{exp.train.epochs} epochs, seed {exp.seed}")
     finished: list = []
-    with TrainingProgress(exp.train.epochs, steps_per_epoch(setup), enabled=not quiet) as bar:
-        executor = SerialExecutor(callbacks=(bar,), prepared={trial.id: (setup, findings)})
+    # one trial: its products and evaluation use every core (the bytes are those of one)
+    with RunConsole(quiet, strict) as observer:
+        executor = SerialExecutor(threads=os.cpu_count() or 1, observer=observer)
         outcome = run_trials([trial], study_dir, executor, force=force, retry=True,
                              on_done=lambda t, status, summary, folder: finished.append((summary, folder)))
     if outcome.elsewhere:
@@ -188,7 +172,8 @@ def sweep(
     from ..sweep.plan import plan
     from ..sweep.preflight import check_memory, check_writable
     from ..sweep.runner import run_study, to_run
-    from .console import StudyProgress, print_plan, print_study_findings
+    from .console import print_plan, print_study_findings
+    from .progress import StudyProgress
 
     data, lines = read_yaml(config)
     data.setdefault("name", config.stem)
@@ -284,7 +269,8 @@ def fix(
     from ..sweep.executors import executor_workers, make_executor
     from ..sweep.preflight import check_memory, check_writable
     from ..sweep.runner import run_study, to_run
-    from .console import StudyProgress, print_table
+    from .console import print_table
+    from .progress import StudyProgress
 
     config = target / "config.yaml" if target.is_dir() and is_trial(target) else target
     if target.is_dir() and config == target:
@@ -411,9 +397,7 @@ def reproduce(trial: Path = typer.Argument(..., help="A trial folder (holding co
     """
     from ..results.reproduce import reproduce as reproduce_trial
     from ..results.reproduce import stored_summary
-    from ..runtime.threads import set_threads
 
-    set_threads(os.cpu_count() or 1)   # the bytes do not depend on it (nn/parallel.py)
     summary = stored_summary(trial)
     say(f"reproducing {trial} ({summary.get('epochs_run')} epochs) ...")
     result = reproduce_trial(trial)
@@ -445,9 +429,9 @@ def doctor(
     """
     from ..config import load_config
     from ..diagnose.doctor import check
+    from ..diagnose.events import serious
     from ..sweep.preflight import check_memory
     from ..train.trial import prepare
-    from .console import serious
 
     exp = load_config(config, overrides or [])
     check_memory(exp)
@@ -477,7 +461,8 @@ def diagnose(
     Example: nnlab diagnose results/bn_placement --write
     """
     from ..diagnose.rediagnose import labels, rediagnose, store, trial_folders
-    from .console import StudyProgress, print_table
+    from .console import print_table
+    from .progress import StudyProgress
 
     folders = trial_folders(path)
     results = []

@@ -1,5 +1,5 @@
-"""Terminal output: progress bars with ETA, the doctor's findings, a trial's summary and a
-study's plan, so that the commands in ``cli.py`` only call the library and these."""
+"""Terminal output: the doctor's findings, a trial's summary, a study's plan and tables, so
+that the commands only call the library and these (progress bars: ``progress.py``)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import math
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from ..diagnose.events import serious
 from ..results.csvtext import plain_cell
-from ..train.callbacks import Callback
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -34,89 +33,12 @@ def epoch_line(row: dict, epochs: int) -> str:
     return "  ".join(parts)
 
 
-class TrainingProgress(Callback):
-    """A bar over all steps of a run (epoch, loss, ETA) and a line per epoch (at most ~10)."""
-
-    def __init__(self, epochs: int, steps_per_epoch: int, enabled: bool = True):
-        self.epochs = epochs
-        self.every = max(1, math.ceil(epochs / 10))
-        self.enabled = enabled
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
-            TextColumn("{task.fields[metric]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            console=console, transient=True, disable=not enabled)
-        self.task = self.progress.add_task(f"epoch 0/{epochs}", total=max(epochs * steps_per_epoch, 1),
-                                           loss="-", metric="")
-
-    def __enter__(self):
-        self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        return self.progress.__exit__(*exc)
-
-    def on_step_end(self, epoch: int, step_in_epoch: int, steps_per_epoch: int, step: int, loss: float) -> None:
-        if step_in_epoch % 10 == 0 or step_in_epoch == steps_per_epoch:
-            self.progress.update(self.task, completed=(epoch - 1) * steps_per_epoch + step_in_epoch,
-                                 description=f"epoch {epoch}/{self.epochs}", loss=fmt(loss))
-
-    def on_epoch_end(self, row: dict) -> None:
-        metric = next((f"{k} {fmt(row[k])}" for k in ("val_acc", "train_acc", "val_mae", "train_mae") if k in row), "")
-        self.progress.update(self.task, metric=metric)
-        if self.enabled and (row["epoch"] % self.every == 0 or row["epoch"] == self.epochs):
-            self.progress.console.print(epoch_line(row, self.epochs))
-
-
-class StudyProgress:
-    """One bar for the study (trials done / to run, ETA) and a line per finished trial."""
-
-    def __init__(self, total: int, enabled: bool = True):
-        self.total, self.done = total, 0
-        self.progress = Progress(
-            TextColumn("[bold]trials"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("ETA"), TimeRemainingColumn(), console=console, transient=True, disable=not enabled)
-        self.task = self.progress.add_task("trials", total=max(total, 1))
-
-    def __enter__(self):
-        self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        return self.progress.__exit__(*exc)
-
-    def on_done(self, trial, status: str, summary: dict, folder) -> None:
-        self.done += 1
-        self.progress.advance(self.task)
-        final = summary.get("final") or {}
-        metric = summary.get("metric", "acc")
-        cells = [f"{k} {fmt(final[k])}" for k in (f"val_{metric}", f"test_{metric}") if k in final]
-        if status == "diverged":
-            d = summary["diverged"]
-            cells.append(f"at epoch {d['epoch']} step {d['step']}")
-        if status == "failed":
-            cells.append(str(summary.get("error")))
-        for event in summary.get("events") or []:
-            if event.get("severity") in ("warn", "error"):
-                cells.append(f"[{event['severity']}] {event['type']}")
-        seconds = summary.get("time_s")
-        if seconds is not None:
-            cells.append(f"{seconds:.1f}s")
-        width = len(str(self.total))
-        self.progress.console.print(f"[{self.done:>{width}}/{self.total}] {folder.name}  {status}  " + "  ".join(cells),
-                                    markup=False)
-
-
 def say(text: str) -> None:
     console.print(text, markup=False)
 
 
 def warn(text: str) -> None:
     err_console.print(text, markup=False)
-
-
-def serious(findings: list[dict]) -> list[dict]:
-    return [f for f in findings if f["severity"] in ("warn", "error")]
 
 
 def print_findings(findings: list[dict], label: str = "doctor") -> None:

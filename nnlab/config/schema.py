@@ -3,8 +3,6 @@ reason beside it. Optimizer and schedule configs live in :mod:`.optim_schema`.""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from typing import Annotated, Any, Literal, Union
 
@@ -14,6 +12,7 @@ from ..data.datasets import DATASET_KINDS
 from ..nn.losses import LOSSES
 from .base import Strict
 from .data_schema import DataConfig
+from .identity import config_hash
 from .layer_schema import MAX_WIDTH, ActivationSpec, DenseLayer, InitSpec, LayerInits, LayerItem, SpecInput, _output
 from .optim_schema import AdamConfig, OptimizerConfig, ScheduleConfig
 from .specs import require_choice
@@ -266,39 +265,5 @@ class Experiment(Strict):
         return data
 
     def config_hash(self) -> str:
-        """Short SHA-256 of everything that changes the numbers (not name or description).
-
-        Keys added after trials were already recorded are left out while they hold the
-        value that reproduces the earlier behaviour, so those trials keep their identity."""
-        payload = {k: v for k, v in self.resolved().items() if k not in ("name", "description", "sweep")}
-        _drop_later_defaults(payload)
-        blob = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(blob.encode()).hexdigest()[:8]
-
-
-# (path, value that reproduces the behaviour from before the key existed)
-LATER_KEYS = [(("model", "bias"), True), (("model", "outputs"), None), (("regularization",), {"l2": 0.0}),
-              (("train", "stop_when"), None), (("train", "extra_metrics"), []), (("data", "test_subset"), None),
-              (("data", "resize"), None), (("data", "target"), "label"), (("data", "path"), None),
-              (("data", "features"), None), (("data", "task"), "auto"), (("data", "test_fraction"), 0.2),
-              (("data", "sha256"), None), (("model", "conv"), []), (("model", "kernel"), 3), (("model", "pool"), 2),
-              (("model", "pool_type"), "max"), (("train", "eval_every"), 1),
-              (("train", "clip_grad_norm"), None), (("model", "batchnorm_momentum"), 0.1),
-              (("model", "conv_dropout"), 0.0)]
-LATER_LAYER_KEYS = {"dense": {"bias": True, "trainable": True, "l2": None}, "dropout": {"inverted": True}}
-
-
-def _drop_later_defaults(payload: dict) -> None:
-    data = payload.get("data") or {}
-    if data.get("name") in ("csv", "npz"):
-        data.pop("path", None)  # a file is identified by its content (sha256), wherever it lies
-    for path, default in LATER_KEYS:
-        node = payload
-        for part in path[:-1]:
-            node = node.get(part, {})
-        if path[-1] in node and node[path[-1]] == default:
-            del node[path[-1]]
-    for layer in (payload.get("model") or {}).get("layers") or []:
-        for key, default in LATER_LAYER_KEYS.get(layer.get("type"), {}).items():
-            if layer.get(key) == default:
-                layer.pop(key)
+        """Short SHA-256 of everything that changes the numbers (config/identity.py)."""
+        return config_hash(self.resolved())

@@ -1,106 +1,23 @@
-"""Detectors of training pathologies over recorded curves and unit statistics.
+"""Diagnosis: what went wrong in a trial, why, and what to try.
 
-``diagnose(metrics, steps, context, after_first_step, diverged)`` returns a list of events:
-``{type, severity (info|warn|error), where, evidence, message}``. Detectors read raw values
-with robust statistics (median, MAD), never a smoothed curve. Thresholds live in
-``thresholds.py`` with their reasons.
+- ``events.py``: the event every finding is, its severities and their order.
+- ``context.py``: what the detectors know about a trial besides its curves.
+- ``curves.py``, ``units.py``, ``coverage.py``: the detectors (loss curves; unit and
+  gradient statistics; the classes the final model predicts), thresholds in ``thresholds.py``
+  with their reasons.
+- ``outcome.py``: every detector over one trial, the plateau's likely cause, and findings
+  settled as information when training worked anyway.
+- ``trial.py``: :func:`~.trial.diagnose_trial`, the one function that diagnoses a trial,
+  right after training and again later (``nnlab diagnose``, ``rediagnose.py``).
+- ``doctor.py``: checks before training; ``repairs.py`` and ``fix.py``: ``nnlab fix``.
 
 To add a detector: write ``detector(metrics, ...) -> list[event]`` in ``curves.py`` (loss
-curves) or ``units.py`` (unit and gradient statistics), add it to :func:`diagnose`, and
-a row to the synthetic table in ``tests/test_diagnose.py``.
+curves) or ``units.py`` (unit and gradient statistics), add it to
+:func:`~.outcome.diagnose`, and a row to the synthetic table in ``tests/diagnose/test_diagnose.py``.
 """
 
-from __future__ import annotations
+from .context import Context
+from .events import Event, Severity, event
+from .outcome import diagnose, learned_well, settle
 
-import math
-
-from .context import Context, column, event
-from .curves import divergence, init_loss, overfitting, plateau, spikes
-from .thresholds import (
-    DEAD_WARN,
-    HARM,
-    HARM_GATED,
-    INIT_ERROR,
-    INIT_WARN,
-    LEARNED_SHARE,
-    SEVERITY_ORDER,
-    UNIT_ERROR,
-    UNIT_WARN,
-)
-from .units import gradient_events, unit_events
-
-__all__ = ["Context", "DEAD_WARN", "INIT_ERROR", "INIT_WARN", "SEVERITY_ORDER", "UNIT_ERROR", "UNIT_WARN",
-           "diagnose", "event", "learned_well", "settle"]
-
-
-def diagnose(metrics: list[dict], steps: list[dict], ctx: Context, after_first_step: dict | None = None,
-             diverged: dict | None = None, extra: list[dict] | tuple = ()) -> list[dict]:
-    """All events for one trial, errors first. ``extra``: events found elsewhere (the classes
-    the final model predicts) that count as evidence too."""
-    after_first_step = after_first_step or {}
-    ctx.row_epochs = [int(r.get("epoch", i)) for i, r in enumerate(metrics)]
-    events = (init_loss(metrics, ctx) + divergence(metrics, ctx, diverged) + spikes(steps, metrics, ctx)
-              + plateau(metrics, ctx) + overfitting(metrics, ctx) + unit_events(metrics, ctx, after_first_step)
-              + gradient_events(metrics, steps, ctx, skip_vanishing=bool(diverged)) + list(extra))
-    _explain_plateau(events)
-    return settle(events, learned_well(metrics, ctx, events))
-
-
-def learned_well(metrics: list[dict], ctx: Context, events: list[dict]) -> str | None:
-    """Evidence that training worked, in words, or None: the final training loss is at most
-    LEARNED_SHARE of min(initial loss, chance level) and nothing says it stalled, diverged or
-    that its gradients vanished."""
-    if any((e["type"] in HARM or killed_in_training(e)) and e["severity"] != "info" for e in events):
-        return None
-    losses = column(metrics, "train_loss")
-    if len(losses) < 2 or not math.isfinite(losses[0]) or not math.isfinite(losses[-1]):
-        return None
-    reference = losses[0]
-    if ctx.kind == "classification" and ctx.h_prior:
-        reference = min(reference, ctx.h_prior)
-    elif ctx.kind == "regression" and ctx.target_var and ctx.loss == "mse":
-        reference = min(reference, ctx.target_var)
-    if not reference > 0 or losses[-1] > LEARNED_SHARE * reference:
-        return None
-    acc = metrics[-1].get("test_acc", metrics[-1].get("val_acc"))
-    reached = f", test accuracy {acc:.3f}" if isinstance(acc, float) and "test_acc" in metrics[-1] else ""
-    return (f"training still brought the loss to {losses[-1]:.4g}, {100 * losses[-1] / reference:.0f}% of "
-            f"{'the chance level' if reference != losses[0] else 'its start'}{reached}")
-
-
-def killed_in_training(e: dict) -> bool:
-    """Dead units that were alive at init: training itself killed them (steps too large),
-    which is harm whatever the loss reached (Adam at lr 0.03 on MNIST: 83% dead, 92.5%)."""
-    evidence = e.get("evidence") or {}
-    return e["type"] == "dead_units" and evidence.get("at_init", 1.0) < 0.5 * evidence.get("dead_fraction", 0.0)
-
-
-def settle(events: list[dict], learned: str | None) -> list[dict]:
-    """Errors first; with evidence that training worked, a unit or update finding is info
-    (units that training itself killed stay as they are)."""
-    if learned:
-        for e in events:
-            if e["type"] in HARM_GATED and e["severity"] != "info" and not killed_in_training(e):
-                e["evidence"]["severity_without_outcome"] = e["severity"]
-                e["severity"] = "info"
-                e["message"] += f" No sign it hurt: {learned}, so this is information, not a problem."
-    return sorted(events, key=lambda e: SEVERITY_ORDER[e["severity"]])
-
-
-def _explain_plateau(events: list[dict]) -> None:
-    """A plateau at chance names its likely cause from the unit events found beside it."""
-    plateaus = [e for e in events if e["type"] == "plateau" and e["evidence"].get("classification") == "at_chance"]
-    if not plateaus:
-        return
-    causes = {e["type"] for e in events}
-    if "duplicate_units" in causes:
-        reason = "Likely cause: symmetric (zero or constant) init, see duplicate_units; use he_normal or glorot_uniform."
-    elif "dead_units" in causes:
-        reason = "Likely cause: dead ReLUs pass no signal, see dead_units."
-    elif "saturated_units" in causes:
-        reason = "Likely cause: saturated units pass no gradient, see saturated_units."
-    elif "vanishing_gradients" in causes:
-        reason = "Likely cause: vanishing gradients, see vanishing_gradients."
-    else:
-        reason = "Likely cause: a learning rate too small or too large, or an output layer that cannot express the classes."
-    plateaus[0]["message"] += " " + reason
+__all__ = ["Context", "Event", "Severity", "diagnose", "event", "learned_well", "settle"]

@@ -1,4 +1,4 @@
-"""What detectors share: the trial's :class:`Context`, the event shape and column helpers."""
+"""What detectors share: the trial's :class:`Context` and column helpers."""
 
 from __future__ import annotations
 
@@ -40,12 +40,14 @@ class Context:
         """Why steps are too large, in words: a summed loss, a weight decay that flips the
         weights, or else the learning rate."""
         causes = []
-        if self.reduction == "sum" and self.batch_size > 1 and self.optimizer in ("sgd", "momentum", "nesterov"):
+        from ..nn.optim import optimizer_info
+
+        info = optimizer_info(self.optimizer)
+        if self.reduction == "sum" and self.batch_size > 1 and info.plain_steps:
             causes.append(f"loss.reduction: sum multiplies every gradient by the batch size ({self.batch_size}), so "
                           f"lr={self.lr:g} steps like lr={self.lr * self.batch_size:g} with mean; use reduction: mean "
                           f"(or divide lr by {self.batch_size})")
-        plain_decay = self.optimizer in ("sgd", "momentum", "nesterov", "adamw")
-        decay = max(self.weight_decay if plain_decay else 0.0, self.l2 if self.optimizer in ("sgd", "momentum", "nesterov") else 0.0)
+        decay = max(self.weight_decay if info.decay_shrinks_weights else 0.0, self.l2 if info.plain_steps else 0.0)
         if self.lr * decay >= 1:
             causes.append(f"weight decay: lr x decay = {self.lr * decay:g} >= 1, so each step multiplies the weights by "
                           f"1 - lr*decay = {1 - self.lr * decay:g} (it flips and grows them instead of shrinking them); "
@@ -57,10 +59,6 @@ class Context:
     def at(self, row: int) -> int:
         """The epoch a metrics row holds (rows and epochs coincide unless train.eval_every > 1)."""
         return self.row_epochs[row] if row < len(self.row_epochs) else row
-
-
-def event(type_, severity, message, where=None, **evidence) -> dict:
-    return {"type": type_, "severity": severity, "where": where or {}, "evidence": evidence, "message": message}
 
 
 def column(rows: list[dict], key: str) -> np.ndarray:

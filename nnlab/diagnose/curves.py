@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 
-from .context import Context, column, episodes, event
+from .context import Context, column, episodes
+from .events import event
 from .thresholds import (
     CHANCE_HIGH,
     CHANCE_REL,

@@ -17,16 +17,13 @@ import numpy as np
 from ..config import Experiment
 from ..data.datasets import Dataset
 from ..nn.build import dense_inits, hidden_activations, layer_specs, output_activation
+from ..nn.optim import optimizer_info
 from ..train.probes import probe_stats
 from ..train.setup import TrialSetup
-from . import DEAD_WARN, INIT_ERROR, INIT_WARN, SEVERITY_ORDER, UNIT_ERROR, UNIT_WARN
+from .events import BEFORE_TRAINING, event, ordered, severity_rank
+from .thresholds import DEAD_WARN, INIT_ERROR, INIT_WARN, UNIT_ERROR, UNIT_WARN
 
-BEFORE = {"stage": "before training"}
-# Usual learning-rate ranges; outside by this factor the step is likely too small or too large.
-# Adam >= 0.03 and SGD >= 1 gave spiky runs with 37-80% dead ReLUs on a small MNIST MLP.
-LR_RANGES = {"sgd": (1e-4, 0.5), "momentum": (1e-4, 0.3), "nesterov": (1e-4, 0.3), "adam": (1e-5, 0.01),
-             "adamw": (1e-5, 0.01), "rmsprop": (1e-5, 0.01), "adagrad": (1e-4, 0.1)}
-LR_SLACK = 2.0
+LR_SLACK = 2.0   # a learning rate this factor outside the optimizer's usual range (nn/optim.py) is likely wrong
 OUTPUT_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, math.inf)}
 INPUT_SCALE = 5.0         # |x| beyond this (far from unit scale) into sigmoid/tanh saturates the first layer
 EXPLODE_STD, COLLAPSE_STD = 1e3, 1e-3
@@ -64,7 +61,7 @@ def _flat_batchnorm(specs: list[dict]) -> bool:
 
 
 def _event(type_, severity, message, **evidence) -> dict:
-    return {"type": type_, "severity": severity, "where": dict(BEFORE), "evidence": evidence, "message": message}
+    return event(type_, severity, message, BEFORE_TRAINING, **evidence)
 
 
 def static_checks(exp: Experiment, facts: DataFacts) -> list[dict]:
@@ -141,7 +138,7 @@ def static_checks(exp: Experiment, facts: DataFacts) -> list[dict]:
                                  f"{facts.n_train} training examples in batches of {batch} leave a last batch of 1 "
                                  f"example, which BatchNorm cannot train on; change batch_size.",
                                  n_train=facts.n_train, batch_size=batch))
-    low, high = LR_RANGES[exp.optimizer.name]
+    low, high = optimizer_info(exp.optimizer.name).usual_lr
     lr = exp.optimizer.lr
     if lr > high * LR_SLACK or lr < low / LR_SLACK:
         direction = "high" if lr > high else "low"
@@ -203,12 +200,12 @@ def init_checks(setup: TrialSetup) -> list[dict]:
 
 
 def _decay_per_step(exp: Experiment) -> float | None:
-    """lr x the decay that multiplies the weights each step: weight_decay for SGD-family and
-    AdamW (Adam's L2 in the gradient is rescaled by its second moment), regularization.l2 for SGD."""
-    name, lr = exp.optimizer.name, exp.optimizer.lr
+    """lr x the decay that multiplies the weights each step: weight_decay where the optimizer
+    shrinks the weights by it (SGD family, AdamW; Adam's L2 in the gradient is rescaled by its
+    second moment), regularization.l2 where steps are plain lr x gradient (SGD family)."""
+    info, lr = optimizer_info(exp.optimizer.name), exp.optimizer.lr
     wd = getattr(exp.optimizer, "weight_decay", 0.0) or 0.0
-    plain = name in ("sgd", "momentum", "nesterov")
-    decay = max(wd if plain or name == "adamw" else 0.0, exp.regularization.l2 if plain else 0.0)
+    decay = max(wd if info.decay_shrinks_weights else 0.0, exp.regularization.l2 if info.plain_steps else 0.0)
     return lr * decay if decay else None
 
 
@@ -248,7 +245,7 @@ def _inits_symmetric(exp: Experiment) -> bool:
 def check(setup: TrialSetup) -> list[dict]:
     """Everything `nnlab doctor` reports for a prepared trial, errors first."""
     events = static_checks(setup.exp, DataFacts.of(setup.data)) + init_checks(setup)
-    return sorted(events, key=lambda e: SEVERITY_ORDER[e["severity"]])
+    return ordered(events)
 
 
 def study_checks(plan) -> list[tuple[dict, list[str]]]:
@@ -271,4 +268,4 @@ def study_checks(plan) -> list[tuple[dict, list[str]]]:
         for finding in static_checks(trial.experiment, facts_by_data[key]):
             group = (finding["type"], finding["message"])
             grouped.setdefault(group, (finding, []))[1].append(trial.id)
-    return sorted(grouped.values(), key=lambda item: SEVERITY_ORDER[item[0]["severity"]])
+    return sorted(grouped.values(), key=lambda item: severity_rank(item[0]))

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, NnlabError
-from ..results.store import read_summary, replace_summary, trial_dirs, verify_trial
+from ..results.store import COMPLETE_STATUSES, read_summary, replace_summary, trial_dirs, verify_trial
 
 INT_COLUMNS = ("epoch", "step")
 
@@ -92,16 +92,14 @@ def _rediagnose(trial: Path) -> Rediagnosis:
     from threadpoolctl import threadpool_limits
 
     from ..config import load_config
-    from ..train.evaluate import loss_spread
     from ..train.setup import prepare
-    from ..train.summary import class_coverage
-    from . import diagnose, learned_well, settle
     from .doctor import check
+    from .trial import diagnose_trial
 
     summary = read_summary(trial) or {}
     before = summary.get("events") or []
     status = summary.get("status")
-    if status not in ("complete", "diverged"):
+    if status not in COMPLETE_STATUSES:
         return Rediagnosis(trial, before, skipped=f"status {status or 'unknown'}: nothing to diagnose")
     problem = verify_trial(trial)
     if problem:
@@ -112,19 +110,12 @@ def _rediagnose(trial: Path) -> Rediagnosis:
         doctor_events = check(setup)            # the initial weights: seeded, as when it trained
         metrics = read_rows((trial / "metrics.csv").read_text())
         steps = read_rows((trial / "steps.csv").read_text())
-        ctx = setup.context()
-        ctx.restored_epoch = summary.get("restored_best_epoch")
-        coverage = []
-        if not summary.get("diverged") and (trial / "final.npz").exists():
+        if not summary.get("diverged"):
             with np.load(trial / "final.npz") as final:
                 setup.model.load_state_dict({k: final[k] for k in final.files})
-            coverage = class_coverage(setup)
-            if "val" in setup.splits:
-                ctx.val_loss_spread = loss_spread(setup, "val")
-        events = diagnose(metrics, steps, ctx, summary.get("after_first_step") or {}, summary.get("diverged"), coverage)
-        learned = learned_well(metrics, ctx, events)
-    after = settle(doctor_events, learned) + events
-    return Rediagnosis(trial, before, after, learned)
+        found = diagnose_trial(setup, metrics, steps, summary.get("after_first_step") or {}, summary.get("diverged"),
+                               summary.get("restored_best_epoch"), doctor_events)
+    return Rediagnosis(trial, before, found.events, found.learned)
 
 
 def store(result: Rediagnosis) -> None:

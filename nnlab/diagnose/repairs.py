@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..config import Experiment
-
-RELU_FAMILY = ("relu", "leaky_relu", "elu", "selu", "gelu", "swish", "softplus")
+from ..nn.activations import ACTIVATIONS
+from ..nn.optim import optimizer_info
 
 
 @dataclass
@@ -48,7 +48,7 @@ def _activation(exp: Experiment) -> str:
 def _matched_init(exp: Experiment) -> list[str] | None:
     if not _compact(exp):
         return None
-    want = "he_normal" if _activation(exp).split("(")[0] in RELU_FAMILY else "glorot_uniform"
+    want = ACTIVATIONS[_activation(exp).split("(")[0]].matched_init
     return None if str(exp.model.init) == want else [f"model.init={want}"]
 
 
@@ -63,15 +63,11 @@ def _lr(factor: float) -> Callable[[Experiment], list[str]]:
 def _lr_up(exp: Experiment) -> list[str] | None:
     """x10, unless the rate is already at or above the top of the optimizer's usual range
     (a plateau at SGD lr 5 is a dead net, not a slow one: lr 50 only wasted a slot)."""
-    from .doctor import LR_RANGES
-
-    return None if exp.optimizer.lr >= LR_RANGES[exp.optimizer.name][1] else _lr(10.0)(exp)
+    return None if exp.optimizer.lr >= optimizer_info(exp.optimizer.name).usual_lr[1] else _lr(10.0)(exp)
 
 
 def _lr_into_range(exp: Experiment) -> list[str] | None:
-    from .doctor import LR_RANGES
-
-    low, high = LR_RANGES[exp.optimizer.name]
+    low, high = optimizer_info(exp.optimizer.name).usual_lr
     middle = (low * high) ** 0.5
     return None if low <= exp.optimizer.lr <= high else [f"optimizer.lr={middle:.3g}"]
 
@@ -152,7 +148,7 @@ REPAIRS: dict[str, Repair] = {r.name: r for r in [
     Repair("batch size x 2", "less noisy gradient steps", _batch(2)),
     Repair("mean loss reduction", "a mean over the batch keeps the step size independent of the batch size",
            lambda exp: _set("loss.reduction", "mean", exp.loss.reduction)
-           if exp.optimizer.name in ("sgd", "momentum", "nesterov") else None),   # Adam's steps ignore the scale
+           if optimizer_info(exp.optimizer.name).plain_steps else None),   # Adam's steps ignore the scale
     Repair("smaller weight decay", "lr x decay far below 1 shrinks the weights a little each step", _smaller_decay),
     Repair("linear output", "a linear output can reach any target value",
            lambda exp: _set("model.output", "linear", _output(exp)) if _compact(exp) else None),

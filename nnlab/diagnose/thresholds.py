@@ -5,8 +5,6 @@ spikes, Prechelt's generalisation loss for overfitting, ...); where calibration 
 small seeded nets moved a number, the run that moved it is named beside it.
 """
 
-SEVERITY_ORDER = {"error": 0, "warn": 1, "info": 2}
-
 # init loss: softmax CE starts at ln C for uniform predictions; warn when L0 - ln C > 1
 # (logits start with spread ~1.5), error when > 5 (confident, saturated logits)
 INIT_WARN, INIT_ERROR = 1.0, 5.0

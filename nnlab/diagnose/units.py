@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 
-from .context import Context, column, episodes, event, layer_keys
+from .context import Context, column, episodes, layer_keys
+from .events import event
 from .thresholds import (
     DEAD_WARN,
     EPISODE_GAP,

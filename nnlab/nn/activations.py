@@ -14,6 +14,9 @@ class Activation(Layer):
     """Base class: no parameters, ``name`` is the YAML name, ``kwargs`` its parameters."""
 
     name = "activation"
+    # The initializer family that keeps its activations' variance through the layers: He for
+    # the ReLU family (half the inputs zeroed), Glorot for symmetric ones (tanh, sigmoid, ...).
+    matched_init = "glorot_uniform"
 
     def __init__(self, **kwargs):
         super().__init__()
@@ -31,6 +34,7 @@ class ReLU(Activation):
     """relu(x) = max(x, 0); d/dx = 1[x > 0] (0 at x = 0, as PyTorch)."""
 
     name = "relu"
+    matched_init = "he_normal"
 
     def forward(self, x, training=False, rng=None):
         out = np.maximum(x, 0)
@@ -44,6 +48,7 @@ class LeakyReLU(Activation):
     """leaky_relu(x) = x if x > 0 else alpha * x (PyTorch default alpha = 0.01)."""
 
     name = "leaky_relu"
+    matched_init = "he_normal"
 
     def __init__(self, alpha: float = 0.01):
         super().__init__(alpha=alpha)
@@ -60,6 +65,7 @@ class ELU(Activation):
     """elu(x) = x if x > 0 else alpha * (exp(x) - 1); d/dx = 1 or elu(x) + alpha."""
 
     name = "elu"
+    matched_init = "he_normal"
 
     def __init__(self, alpha: float = 1.0):
         super().__init__(alpha=alpha)

@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..runtime.threads import matmul
 from .init import INITIALIZERS
 from .layers import BatchNorm, Layer
+from .ops import matmul
 
 Pads = tuple[int, int, int, int]   # top, bottom, left, right
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..runtime.threads import defer, matmul
 from .init import INITIALIZERS
+from .ops import matmul
 
 
 class Layer:
@@ -28,6 +28,8 @@ class Layer:
     ``grads``. ``rng`` is the trial's dropout stream (only layers that draw use it)."""
 
     name = "layer"
+    backward_in_parts = False   # True: backward = parameter_grads(dout, cache), then dx = input_grad(dout, cache)
+    skip_input_grad = False     # the network's first weight layer: nothing reads dx
 
     def __init__(self) -> None:
         self.params: dict[str, np.ndarray] = {}
@@ -44,6 +46,14 @@ class Layer:
     def backward(self, dout: np.ndarray, cache: Any) -> np.ndarray:
         raise NotImplementedError
 
+    def parameter_grads(self, dout: np.ndarray, cache: Any) -> None:
+        """With ``backward_in_parts``: the first part of backward, filling ``grads``."""
+        raise NotImplementedError
+
+    def input_grad(self, dout: np.ndarray, cache: Any) -> np.ndarray:
+        """With ``backward_in_parts``: the second part of backward, dx."""
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         return self.name
 
@@ -56,12 +66,12 @@ class Dense(Layer):
     ``bias=False`` drops b (y = x @ W); ``trainable=False`` keeps the layer's parameters out
     of the optimizer (its gradients are still computed, for the layers before it).
     ``skip_input_grad`` (set for a network's first layer) leaves dx out: nothing reads it.
-    Products go through ``parallel.matmul`` (split by rows on a single run's threads, with
-    the bytes of the whole product); within ``Sequential.backward`` dW and db of a layer
-    that also computes dx may run on another thread beside dx (``parallel.defer``).
+    ``backward`` is :meth:`parameter_grads` then :meth:`input_grad`; the model may run the
+    first beside the second (``Sequential.backward``), since neither reads what the other writes.
     """
 
     name = "dense"
+    backward_in_parts = True
 
     def __init__(self, fan_in: int, units: int, init: tuple = ("he_normal", {}),
                  bias_init: tuple = ("zeros", {}), bias: bool = True, trainable: bool = True):
@@ -87,16 +97,17 @@ class Dense(Layer):
         return out, x
 
     def backward(self, dout, cache):
-        x = cache
+        self.parameter_grads(dout, cache)
+        return None if self.skip_input_grad else self.input_grad(dout, cache)
 
-        def parameter_grads():
-            matmul(x.T, dout, out=self.grads["W"])     # split by input features, never by the batch it sums over
-            if self.bias:
-                np.sum(dout, axis=0, out=self.grads["b"])
-        if self.skip_input_grad:
-            parameter_grads()
-            return None
-        defer(parameter_grads, x.size * dout.shape[1])   # beside dx, which the layers below wait for
+    def parameter_grads(self, dout, cache) -> None:
+        """dW = x^T dout (its rows are input features, never the batch it sums over), db = sum_n dout."""
+        matmul(cache.T, dout, out=self.grads["W"])
+        if self.bias:
+            np.sum(dout, axis=0, out=self.grads["b"])
+
+    def input_grad(self, dout, cache) -> np.ndarray:
+        """dx = dout W^T."""
         return matmul(dout, self.params["W"].T)
 
     def __repr__(self) -> str:

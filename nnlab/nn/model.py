@@ -6,9 +6,11 @@ Layer indices are positions in the built list, the same ``<i>`` that weight file
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
-from ..runtime.threads import deferring
+from . import ops
 from .layers import Layer
 
 
@@ -55,10 +57,17 @@ class Sequential:
         return x, caches
 
     def backward(self, dout, caches):
-        """Backward through the layers that produced ``caches``; fills every layer's grads."""
-        with deferring():   # parameter gradients may be computed beside the input gradients
+        """Backward through the layers that produced ``caches``; fills every layer's grads.
+        A layer that splits its backward (``parameter_grads`` and ``input_grad``: Dense) has its
+        parameter gradients computed beside its input gradient, which the layers below wait for
+        (``ops.beside``: at once unless a trial's threads are in use; the bytes are the same)."""
+        with ops.gathering():
             for layer, cache in zip(reversed(self.layers[:len(caches)]), reversed(caches), strict=True):
-                dout = layer.backward(dout, cache)
+                if layer.backward_in_parts and not layer.skip_input_grad:
+                    ops.beside(partial(layer.parameter_grads, dout, cache), cache.size * dout.shape[1])
+                    dout = layer.input_grad(dout, cache)
+                else:
+                    dout = layer.backward(dout, cache)
         return dout
 
     def state_dict(self) -> dict[str, np.ndarray]:

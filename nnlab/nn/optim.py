@@ -1,25 +1,36 @@
-"""Optimizers, step for step as torch.optim defines them.
+"""Optimizers, step for step as torch.optim defines them, and the registry of their facts.
 
-An optimizer holds hyperparameters; its state (momentum buffers, moments, step count)
-is a dict keyed like the model's params (``"0.W"``), kept apart. ``step(params, grads)``
-updates the arrays in place. ``lr`` may be changed between steps by a schedule.
-``weight_decay`` is L2 added to the gradient (g += wd * w), except AdamW, which decays
-the weights directly (w -= lr * wd * w).
+An optimizer holds hyperparameters; its state (momentum buffers, moments, step count) is a
+dict keyed like the model's params (``"layers.0.W"``), kept apart. ``step(params, grads)``
+updates the arrays in place: for each parameter, :meth:`Optimizer.update` prepares its state
+and returns its update rule, an element-wise function of the parameter, its gradient and
+its state arrays; the rules of every parameter then run together through
+``ops.elementwise`` (one handoff when a trial's threads are in use; the bytes do not depend
+on it). ``lr`` may be changed between steps by a schedule. ``weight_decay`` is L2 added to
+the gradient (g += wd * w), except AdamW, which decays the weights directly (w -= lr * wd * w).
+
+To add an optimizer: a subclass with its ``update``, an :class:`OptimizerInfo` in
+:data:`OPTIMIZERS` (its usual learning rates and the other facts the doctor, the diagnosis,
+``nnlab fix`` and the memory estimate read), a config model in ``config/optim_schema.py``
+and a row in ``tests/nn/test_optim.py``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 
 from ..runtime import kernels
-from ..runtime.threads import elementwise_jobs
+from . import ops
 
 
 class Optimizer:
     name = "optimizer"
-    fused = False   # whether its update runs as a compiled kernel (nn/kernels.py)
+    fused = False   # whether its update runs as a compiled kernel (runtime/kernels.py)
+    decays_into_gradient = True
 
     def __init__(self, lr: float, weight_decay: float = 0.0):
         self.lr = lr
@@ -34,16 +45,12 @@ class Optimizer:
             g = grads[key]
             if self.weight_decay and self.decays_into_gradient:
                 g = g + w.dtype.type(self.weight_decay) * w
-            job = self.update(w, g, self.state.setdefault(key, {}))
-            if job is not None:
-                jobs.append(job)
-        elementwise_jobs(jobs)
+            jobs.append(self.update(w, g, self.state.setdefault(key, {})))
+        ops.elementwise(jobs)
 
-    decays_into_gradient = True
-
-    def update(self, w, g, state):  # pragma: no cover - abstract
-        """Update ``w`` in place, or return an element-wise job ``(fn, arrays)`` that does;
-        ``step`` runs the jobs of every parameter together (``parallel.elementwise_jobs``)."""
+    def update(self, w: np.ndarray, g: np.ndarray, state: dict) -> ops.Job:  # pragma: no cover - abstract
+        """Prepare ``state`` for this step and return ``(rule, arrays)``: ``rule(*arrays)``
+        updates ``w`` (the first array) in place, element by element."""
         raise NotImplementedError
 
 
@@ -60,22 +67,32 @@ class SGD(Optimizer):
 
     def update(self, w, g, state):
         dtype = w.dtype.type
-        if self.momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = g.copy()
-            else:
-                buf *= dtype(self.momentum)
-                buf += dtype(1 - self.dampening) * g
-            g = g + dtype(self.momentum) * buf if self.nesterov else buf
-        w -= dtype(self.lr) * g
+        if not self.momentum:
+            return partial(_sgd_rule, dtype(self.lr)), (w, g)
+        first = "momentum_buffer" not in state
+        if first:
+            state["momentum_buffer"] = g.copy()
+        constants = (dtype(self.lr), dtype(self.momentum), dtype(1 - self.dampening), self.nesterov, first)
+        return partial(_momentum_rule, constants), (w, g, state["momentum_buffer"])
+
+
+def _sgd_rule(lr, w, g) -> None:
+    w -= lr * g
+
+
+def _momentum_rule(constants, w, g, buf) -> None:
+    lr, momentum, one_minus_dampening, nesterov, first = constants
+    if not first:   # the first step's buffer is the gradient itself
+        buf *= momentum
+        buf += one_minus_dampening * g
+    w -= lr * (g + momentum * buf if nesterov else buf)
 
 
 class Adam(Optimizer):
     """torch.optim.Adam: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2,
     w <- w - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)  (eps outside the sqrt).
     Computed as ``_adam_update`` orders it, in one compiled pass where Numba is there
-    (``nn/kernels.py``; same bytes)."""
+    (``runtime/kernels.py``; same bytes)."""
 
     name = "adam"
 
@@ -95,7 +112,7 @@ class Adam(Optimizer):
                      dtype(np.sqrt(1 - self.beta2 ** t)), dtype(self.eps), dtype(self.lr / (1 - self.beta1 ** t)))
         g = np.ascontiguousarray(g)
         fused = kernels.kernel("adam") if _fusable(w, g) else None
-        if fused is not None:    # the same operations in one pass (nn/kernels.py)
+        if fused is not None:    # the same operations in one pass (runtime/kernels.py)
             return partial(_adam_fused, fused, constants), (w, g, state["exp_avg"], state["exp_avg_sq"])
         if "_scratch" not in state:
             state["_scratch"] = np.empty_like(w)   # not saved: a buffer, not state
@@ -168,23 +185,30 @@ class RMSprop(Optimizer):
                 state["grad_avg"] = np.zeros_like(w)
             if self.momentum:
                 state["momentum_buffer"] = np.zeros_like(w)
-        s = state["square_avg"]
-        s *= dtype(self.alpha)
-        s += dtype(1 - self.alpha) * (g * g)
-        if self.centered:
-            a = state["grad_avg"]
-            a *= dtype(self.alpha)
-            a += dtype(1 - self.alpha) * g
-            denom = np.sqrt(s - a * a) + dtype(self.eps)
-        else:
-            denom = np.sqrt(s) + dtype(self.eps)
-        if self.momentum:
-            buf = state["momentum_buffer"]
-            buf *= dtype(self.momentum)
-            buf += g / denom
-            w -= dtype(self.lr) * buf
-        else:
-            w -= dtype(self.lr) * (g / denom)
+        arrays = (w, g, state["square_avg"]) + tuple(state[k] for k in ("grad_avg", "momentum_buffer") if k in state)
+        constants = (dtype(self.lr), dtype(self.alpha), dtype(1 - self.alpha), dtype(self.eps), dtype(self.momentum),
+                     self.centered, bool(self.momentum))
+        return partial(_rmsprop_rule, constants), arrays
+
+
+def _rmsprop_rule(constants, w, g, s, *extra) -> None:
+    lr, alpha, one_minus_alpha, eps, momentum, centered, with_momentum = constants
+    s *= alpha
+    s += one_minus_alpha * (g * g)
+    if centered:
+        a = extra[0]
+        a *= alpha
+        a += one_minus_alpha * g
+        denom = np.sqrt(s - a * a) + eps
+    else:
+        denom = np.sqrt(s) + eps
+    if with_momentum:
+        buf = extra[-1]
+        buf *= momentum
+        buf += g / denom
+        w -= lr * buf
+    else:
+        w -= lr * (g / denom)
 
 
 class Adagrad(Optimizer):
@@ -201,21 +225,50 @@ class Adagrad(Optimizer):
         dtype = w.dtype.type
         if not state:
             state["sum"] = np.full_like(w, self.initial_accumulator_value)
-        s = state["sum"]
-        s += g * g
         clr = self.lr / (1 + (self.steps - 1) * self.lr_decay)
-        w -= dtype(clr) * (g / (np.sqrt(s) + dtype(self.eps)))
+        return partial(_adagrad_rule, dtype(clr), dtype(self.eps)), (w, g, state["sum"])
+
+
+def _adagrad_rule(clr, eps, w, g, s) -> None:
+    s += g * g
+    w -= clr * (g / (np.sqrt(s) + eps))
+
+
+# ---------------------------------------------------------------- the registry
+
+@dataclass(frozen=True)
+class OptimizerInfo:
+    """One optimizer as the rest of nnlab knows it: how to build it, and its facts."""
+
+    build: Callable[..., Optimizer]
+    usual_lr: tuple[float, float]   # the doctor warns far outside it; `fix` never raises lr above its top
+    state_arrays: int               # parameter-sized arrays its state (and update) keeps: the memory estimate
+    plain_steps: bool               # the step is lr x gradient (SGD family): a summed loss or an L2 term scales it
+    decay_shrinks_weights: bool     # weight_decay multiplies the weights by 1 - lr*wd each step (SGD family, AdamW)
+
+
+# Usual learning-rate ranges: Adam >= 0.03 and SGD >= 1 gave spiky runs with 37-80% dead
+# ReLUs on a small MNIST MLP. Adam's state is its two moments and one scratch array.
+OPTIMIZERS: dict[str, OptimizerInfo] = {
+    "sgd": OptimizerInfo(SGD, (1e-4, 0.5), 1, True, True),
+    "momentum": OptimizerInfo(partial(SGD, momentum=0.9), (1e-4, 0.3), 1, True, True),
+    "nesterov": OptimizerInfo(partial(SGD, momentum=0.9, nesterov=True), (1e-4, 0.3), 1, True, True),
+    "adam": OptimizerInfo(Adam, (1e-5, 0.01), 3, False, False),
+    "adamw": OptimizerInfo(AdamW, (1e-5, 0.01), 3, False, True),
+    "rmsprop": OptimizerInfo(RMSprop, (1e-5, 0.01), 3, False, False),
+    "adagrad": OptimizerInfo(Adagrad, (1e-4, 0.1), 1, False, False),
+}
+
+
+def optimizer_info(name: str) -> OptimizerInfo:
+    """The registry entry of ``name`` (KeyError with the valid names when there is none)."""
+    try:
+        return OPTIMIZERS[name]
+    except KeyError:
+        raise KeyError(f"no optimizer '{name}' in the registry; known: {', '.join(OPTIMIZERS)}") from None
 
 
 def make_optimizer(name: str, **kwargs) -> Optimizer:
-    """``momentum`` and ``nesterov`` are SGD with momentum 0.9 unless given."""
-    if name == "momentum":
-        kwargs.setdefault("momentum", 0.9)
-        return SGD(**kwargs)
-    if name == "nesterov":
-        kwargs.setdefault("momentum", 0.9)
-        return SGD(nesterov=True, **kwargs)
-    return OPTIMIZERS[name](**kwargs)
-
-
-OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
+    """The optimizer ``name`` with these hyperparameters (``momentum`` and ``nesterov`` are
+    SGD with momentum 0.9 unless given)."""
+    return optimizer_info(name).build(**kwargs)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import load_config
 from ..errors import ConfigError, NnlabError
-from ..train.trial import prepare, run_trial
+from ..train.trial import run_trial
 from .csvtext import to_csv
 from .store import fingerprint_of_files, finish_summary, metrics_without_timing, read_summary, verify_trial
 
@@ -47,7 +48,7 @@ def reproduce(trial: Path) -> Reproduction:
     except (OSError, ValueError, KeyError) as exc:
         raise CorruptTrial(f"{trial}: corrupt: cannot read its metrics, steps or final weights ({exc})") from None
     exp = load_config(trial / "config.yaml")
-    records = run_trial(exp, prepare(exp))
+    records = run_trial(exp, threads=os.cpu_count() or 1)   # the bytes do not depend on the threads
     finish_summary(records)
     fresh = records.summary.get("fingerprint", "?")
     if fresh == stored:

@@ -48,26 +48,24 @@ def execute(config: dict) -> TrialRecords:
 
 
 class SerialExecutor:
-    """Runs each trial in this process when its result is asked for.
-
-    ``callbacks`` watch training (``nnlab run``'s progress bar); ``prepared`` maps a trial
-    id to an already prepared ``(setup, doctor findings)`` so that `run` loads its data once."""
+    """Runs each trial in this process when its result is asked for, on ``threads`` threads
+    (``nnlab run`` uses every core; the bytes are those of one); an ``observer`` watches it
+    (``nnlab run``'s console: the doctor's findings, a progress bar)."""
 
     name = "serial"
     capacity = 1
 
-    def __init__(self, callbacks: tuple = (), prepared: dict | None = None):
+    def __init__(self, threads: int = 1, observer=None):
         self.pending: deque = deque()
-        self.callbacks = callbacks
-        self.prepared = prepared or {}
+        self.threads = threads
+        self.observer = observer
 
     def submit(self, trial_id: str, config: dict) -> None:
         self.pending.append((trial_id, config))
 
     def next_done(self):
         trial_id, config = self.pending.popleft()
-        setup, findings = self.prepared.pop(trial_id, (None, None))
-        return trial_id, run_trial(Experiment.model_validate(config), setup, self.callbacks, findings)
+        return trial_id, run_trial(Experiment.model_validate(config), self.threads, self.observer)
 
     def close(self):
         pass

@@ -17,15 +17,13 @@ from pathlib import Path
 from ..config import Experiment
 from ..errors import ConfigError
 from ..nn.build import EVAL_FLOATS, layer_specs, shapes, uses_images
+from ..nn.optim import optimizer_info
 from ..train.probes import PROBE_SIZE
 
 # Sizes of the file-based sets: (training examples, test examples, input features, classes).
 IDX_SHAPES = {"mnist": (60_000, 10_000, 784, 10), "fashion_mnist": (60_000, 10_000, 784, 10)}
 EVAL_ROWS = 8192         # rows per evaluation pass of an MLP (Sequential.eval_chunk; smaller for CNNs)
 WEIGHT_COPIES = 4        # init, final, best (early stopping) and the update-ratio copy
-# Optimizer state per parameter, in parameter-sized arrays (torch.optim's buffers; Adam's
-# update also keeps one scratch array).
-STATE_ARRAYS = {"sgd": 1, "momentum": 1, "nesterov": 1, "adam": 3, "adamw": 3, "rmsprop": 3, "adagrad": 1}
 DATA_COPIES = 4          # float64 copies of the inputs alive at the peak of loading
 USABLE_SHARE = 0.8       # leave room for the interpreter, NumPy temporaries and other processes
 
@@ -85,7 +83,7 @@ def estimate(exp: Experiment) -> dict[str, tuple[int, str]]:
     rows = max(batch, min(eval_rows, max(n_train, n_test)))
     if uses_images(specs):   # the unit statistics forward the whole probe at once
         rows = max(rows, min(PROBE_SIZE, n_train))
-    state = STATE_ARRAYS.get(exp.optimizer.name, 2)
+    state = optimizer_info(exp.optimizer.name).state_arrays
     return {
         # generated sets pass through about four float64 copies (draw, split, normalise) before
         # the copy in the training dtype; IDX files are read as uint8 first

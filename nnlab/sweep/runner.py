@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,8 +130,11 @@ def run_trials(trials: list[Trial], study_dir: Path, executor: Executor, force: 
     """Run every trial that is not done through ``executor``; ``on_done(trial, status,
     summary, folder)`` reports each finished one, ``after_each()`` runs after each write.
 
-    On KeyboardInterrupt the executor is terminated, claims are released, ``after_each``
-    runs once more and the interrupt propagates."""
+    On KeyboardInterrupt (or an error raised before a trial could be recorded, such as a
+    missing dataset in ``nnlab run``) the executor is terminated, claims are released,
+    ``after_each`` runs once more and the exception propagates; a folder this call created
+    is removed again when no trial was written into it."""
+    created = _first_missing(study_dir)
     make_dir(study_dir)
     clean_temporaries(study_dir)
     todo, skip = to_run(study_dir, trials, force, retry)
@@ -179,10 +183,22 @@ def run_trials(trials: list[Trial], study_dir: Path, executor: Executor, force: 
         executor.terminate()
         for trial in inflight.values():
             release(study_dir, trial.config_hash)
-        if after_each:
+        if created is not None and not outcome.ran:
+            shutil.rmtree(created, ignore_errors=True)
+        elif after_each:
             after_each()
         raise
     return outcome
+
+
+def _first_missing(folder: Path) -> Path | None:
+    """The outermost folder of ``folder``'s path that does not exist yet (None: it exists)."""
+    missing = None
+    for path in [Path(folder), *Path(folder).parents]:
+        if path.exists():
+            break
+        missing = path
+    return missing
 
 
 def run_study(plan: Plan, study_dir: Path, executor: Executor, force: bool = False, retry: bool = False,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..runtime.threads import map_ordered
+from ..nn.ops import map_ordered
 from .setup import TrialSetup
 
 

@@ -1,10 +1,10 @@
 """The training loop: forward, loss, backward, optimizer step; one row per epoch.
 
-``fit(setup, callbacks)`` returns :class:`FitResult` (records plus how training ended).
-Everything that watches training without changing it (unit statistics, progress bars)
-is a :class:`Callback`; early stopping is the loop's own business because it changes
-when training ends and which weights are final. A NaN/Inf loss or gradient ends the
-loop (``diverged``); it never raises.
+``fit(setup, callbacks)`` returns :class:`FitResult`: the records and the one reason training
+ended (:class:`~.callbacks.Stop`). Observers (unit statistics, progress bars) and the
+callbacks that stop training (``train.stop_when``, ``train.early_stopping``) are
+:class:`~.callbacks.Callback` objects; the loop itself stops only for divergence (a NaN/Inf
+loss or gradient) or when the epochs run out. It never raises for a diverging run.
 """
 
 from __future__ import annotations
@@ -15,59 +15,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..nn.model import Sequential
-from .callbacks import Callback
+from .callbacks import Callback, EarlyStopping, Stop, StopWhen, TrainingState
 from .evaluate import evaluate_all
 from .records import TrialRecords
 from .setup import TrialSetup
 
 
 @dataclass
-class Divergence:
-    """Where a loss or gradient first became NaN/Inf (the trial's status is then ``diverged``)."""
-
-    what: str    # 'loss', 'gradient' or 'evaluation loss'
-    epoch: int
-    step: int
-
-    def as_dict(self) -> dict:
-        return {"what": self.what, "epoch": self.epoch, "step": self.step}
-
-
-class EarlyStopper:
-    """Keras-style early stopping: stop after ``patience`` epochs without an improvement
-    of at least ``min_delta``; keep a copy of the best weights."""
-
-    def __init__(self, config):
-        self.config = config
-        self.monitor = config.monitor
-        self.mode = config.resolved_mode()
-        self.best = math.inf if self.mode == "min" else -math.inf
-        self.best_epoch = 0
-        self.best_state: dict[str, np.ndarray] | None = None
-        self.stopped_epoch = 0
-
-    def update(self, epoch: int, value: float, model: Sequential) -> bool:
-        """Record the epoch's monitored value; True when training should stop."""
-        improved = (value < self.best - self.config.min_delta if self.mode == "min"
-                    else value > self.best + self.config.min_delta)
-        if improved:
-            self.best, self.best_epoch = value, epoch
-            self.best_state = model.state_dict()
-        elif epoch - self.best_epoch >= self.config.patience:
-            self.stopped_epoch = epoch
-            return True
-        return False
-
-
-@dataclass
 class FitResult:
     records: TrialRecords
-    divergence: Divergence | None
-    stopper: EarlyStopper | None
+    stop: Stop                         # why and where training ended (one reason)
     epoch_times: list[float]
     total_time: float
-    stopped_by_rule: dict | None = None   # {metric, value, epoch} when train.stop_when ended training
+    early_stopping: EarlyStopping | None = None   # its monitor, best epoch and whether it restored
+
+    @property
+    def divergence(self) -> dict | None:
+        """{what, epoch, step} when training diverged (summary.json's ``diverged``)."""
+        stop = self.stop
+        return {"what": stop.detail["what"], "epoch": stop.epoch, "step": stop.step} if stop.reason == "diverged" else None
 
 
 def batch_size(setup: TrialSetup) -> int:
@@ -141,68 +107,68 @@ def _epoch_row(setup: TrialSetup, epoch: int, step: int, lr: float, grad_norm: f
 def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = ()) -> FitResult:
     """Train for train.epochs, recording every step, and a metrics row for epoch 0, every
     ``train.eval_every``-th epoch and the last one."""
-    callbacks = list(callbacks)
     exp, model = setup.exp, setup.model
+    stopper = EarlyStopping(exp.train.early_stopping) if exp.train.early_stopping else None
+    # observers first, then the rule, then early stopping: a rule that ends training in an
+    # epoch is judged before early stopping looks at that epoch
+    callbacks = list(callbacks) + ([StopWhen(exp.train.stop_when)] if exp.train.stop_when else []) + \
+        ([stopper] if stopper else [])
+    state = TrainingState(model, exp.train.epochs)
     records = TrialRecords(config=exp.resolved())
     records.weights["init"] = model.state_dict()
     x_train, t_train = setup.splits["train"]
     n, batch, per_epoch = len(x_train), batch_size(setup), steps_per_epoch(setup)
-    stopper = EarlyStopper(exp.train.early_stopping) if exp.train.early_stopping else None
     start = time.perf_counter()
     row = _epoch_row(setup, 0, 0, setup.schedule.lr_at(1), None, callbacks)
     train_time, eval_time = 0.0, time.perf_counter() - start   # optimizer steps; evaluation rows
     row.update(train_time_s=0.0, eval_time_s=eval_time, time_s=0.0)
     records.metrics.append(row)
     for callback in callbacks:
-        callback.on_epoch_end(row)
-    step, divergence, epoch_times, rule_hit = 0, None, [], None
+        callback.on_epoch_end(row, state)
+    epoch_times: list[float] = []
     norms: list[float] = []
-    rule = exp.train.stop_when
-    if rule and exp.train.epochs and rule.reached(row[rule.metric]):  # already there before training
-        rule_hit = {"metric": rule.metric, "value": row[rule.metric], "epoch": 0}
-    for epoch in range(1, exp.train.epochs + 1 if rule_hit is None else 1):
+    for epoch in range(1, exp.train.epochs + 1):
+        if state.stop is not None:
+            break
+        state.epoch = epoch
         epoch_start = time.perf_counter()
         lr = setup.schedule.start_epoch(epoch)
         order = setup.streams["shuffle"].permutation(n) if exp.train.shuffle else np.arange(n)
         for b in range(per_epoch):
             idx = order[b * batch:(b + 1) * batch]
-            loss, grad_norm = train_step(setup, x_train[idx], t_train[idx], step + 1, callbacks)
-            step += 1
+            loss, grad_norm = train_step(setup, x_train[idx], t_train[idx], state.step + 1, callbacks)
+            state.step += 1
             for callback in callbacks:
-                callback.after_step(step)
-            records.steps.append({"step": step, "epoch": epoch, "loss": loss, "lr": lr, "grad_norm": grad_norm})
+                callback.after_step(state.step)
+            records.steps.append({"step": state.step, "epoch": epoch, "loss": loss, "lr": lr, "grad_norm": grad_norm})
             if not (math.isfinite(loss) and math.isfinite(grad_norm)):
-                divergence = Divergence("loss" if not math.isfinite(loss) else "gradient", epoch, step)
+                state.stop = Stop("diverged", epoch, state.step, {"what": "loss" if not math.isfinite(loss) else "gradient"})
                 break
             norms.append(grad_norm)
             for callback in callbacks:
-                callback.on_step_end(epoch, b + 1, per_epoch, step, loss)
+                callback.on_step_end(epoch, b + 1, per_epoch, state.step, loss)
         steps_done = time.perf_counter()
         train_time += steps_done - epoch_start
-        if divergence:
+        if state.stop is not None:
             break
         if epoch % exp.train.eval_every and epoch != exp.train.epochs:  # no evaluation row this epoch
             epoch_times.append(time.perf_counter() - epoch_start)
             continue
-        row = _epoch_row(setup, epoch, step, lr, float(np.mean(norms)), callbacks)
+        row = _epoch_row(setup, epoch, state.step, lr, float(np.mean(norms)), callbacks)
         norms = []   # grad_norm in a row: the mean over the steps since the row before
         epoch_times.append(time.perf_counter() - epoch_start)
         eval_time += time.perf_counter() - steps_done
         row.update(train_time_s=train_time, eval_time_s=eval_time, time_s=time.perf_counter() - start)
         records.metrics.append(row)
         if not all(math.isfinite(v) for k, v in row.items() if k.endswith("_loss")):
-            divergence = Divergence("evaluation loss", epoch, step)
+            state.stop = Stop("diverged", epoch, state.step, {"what": "evaluation loss"})
             break
         for callback in callbacks:
-            callback.on_epoch_end(row)
-        if rule and rule.reached(row[rule.metric]):  # before early stopping: the rule says "done here"
-            rule_hit = {"metric": rule.metric, "value": row[rule.metric], "epoch": epoch}
-            break
-        if stopper and stopper.update(epoch, row[stopper.monitor], model):
-            break
-    if stopper and stopper.best_state is not None:
-        records.weights["best"] = stopper.best_state
-        if stopper.config.restore_best and rule_hit is None:  # the stop rule's weights are the ones it judged
-            model.load_state_dict(stopper.best_state)
+            callback.on_epoch_end(row, state)
+    if state.stop is None:
+        state.stop = Stop("epochs", state.epoch, state.step)
+    for callback in callbacks:
+        callback.on_train_end(state)
+    records.weights.update(state.weights)
     records.weights["final"] = model.state_dict()
-    return FitResult(records, divergence, stopper, epoch_times, time.perf_counter() - start, rule_hit)
+    return FitResult(records, state.stop, epoch_times, time.perf_counter() - start, stopper)

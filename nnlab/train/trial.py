@@ -1,6 +1,8 @@
-"""``run_trial(exp) -> TrialRecords``: one resolved experiment, trained with one BLAS
-thread, diagnosed, never raising for a failure inside training (it becomes status
-``failed`` with the error). Every executor runs trials through here."""
+"""``run_trial(exp) -> TrialRecords``: the one function that runs a trial (prepare, the
+doctor's checks, training, the diagnosis), with one BLAS thread, never raising for a failure
+inside training (it becomes status ``failed`` with the error). ``nnlab run``, every executor
+of a sweep, ``nnlab fix`` and ``nnlab reproduce`` run trials through here; the study runner
+(``sweep/runner.py``) writes what it returns."""
 
 from __future__ import annotations
 
@@ -23,23 +25,22 @@ from .summary import summarize
 
 # OpenBLAS gives different bytes with 1 and 2 threads (measured), so every trial calls BLAS
 # with one thread wherever it runs: alone, in a pool or on a Dask worker. A single run uses
-# its other cores through nn/parallel.py, which keeps the one-thread bytes.
+# its other cores through runtime/threads.py, which keeps the one-thread bytes.
 BLAS_THREADS = 1
 
 
-def environment(fused: bool = False) -> dict:
-    """Where and with what arithmetic the trial ran (see pinning.py): nnlab, Python, NumPy,
-    BLAS library/version/kernel/threads, NumPy's active CPU dispatch targets, the CPU,
+def environment(fused: bool = False, threads: int = 1) -> dict:
+    """Where and with what arithmetic the trial ran (see runtime/pinning.py): nnlab, Python,
+    NumPy, BLAS library/version/kernel/threads, NumPy's active CPU dispatch targets, the CPU,
     whether the kernel pin held, and ``threads``: how many threads the trial's split products
-    ran on (nn/parallel.py; the bytes do not depend on it) and ``fused_kernels``: what
+    ran on (runtime/threads.py; the bytes do not depend on it) and ``fused_kernels``: what
     compiled the optimizer's one-pass update when the trial's optimizer used one (``fused``),
-    else "none" (nn/kernels.py; nor on that)."""
+    else "none" (runtime/kernels.py; nor on that)."""
     from ..runtime import kernels
     from ..runtime.pinning import arithmetic
-    from ..runtime.threads import threads
 
     return {"nnlab": __version__, "python": platform.python_version(), "platform": platform.platform(),
-            "pid": os.getpid(), **arithmetic(BLAS_THREADS), "threads": threads(),
+            "pid": os.getpid(), **arithmetic(BLAS_THREADS), "threads": threads,
             "fused_kernels": kernels.describe() if fused else "none"}
 
 
@@ -49,32 +50,55 @@ def prepare(exp: Experiment, download: bool = True) -> TrialSetup:
         return _prepare(exp, download=download)
 
 
-def run_trial(exp: Experiment, setup: TrialSetup | None = None, callbacks: list[Callback] | tuple = (),
-              doctor_events: list | None = None) -> TrialRecords:
-    """Train ``exp``; a diverged run is a result, an exception is recorded as ``failed``.
+class Observer:
+    """How a caller watches one trial run in its own process (``nnlab run``'s console):
+    :meth:`prepared` sees the data, model and the doctor's findings before training (it may
+    raise to refuse, e.g. ``--strict``) and returns callbacks that watch training."""
 
-    The doctor's checks (before training) lead the trial's events, then the diagnosis.
-    ``callbacks`` observe training (progress bars); unit statistics are added here."""
-    from ..diagnose import settle
+    def prepared(self, setup: TrialSetup, findings: list[dict]) -> list[Callback]:
+        return []
+
+
+def run_trial(exp: Experiment, threads: int = 1, observer: Observer | None = None,
+              setup: TrialSetup | None = None) -> TrialRecords:
+    """Prepare, check (the doctor), train and diagnose one trial: its records, ready to be
+    written. A diverged run is a result; an exception inside training is recorded as
+    ``failed`` with the error, so a sweep goes on. With an ``observer`` (one trial run in
+    this process), a config or data error while preparing is raised instead, before
+    anything is written, and so is whatever the observer raises.
+
+    ``threads``: how many threads the trial's products, updates and evaluation may use
+    (``runtime.threads``; the bytes are those of one). ``setup``: already prepared (tests)."""
     from ..diagnose.doctor import check
+    from ..runtime.threads import Threads
+
     # Overflow on the way to NaN is expected and detected explicitly: no numpy warnings.
-    with threadpool_limits(BLAS_THREADS), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        try:
+    with threadpool_limits(BLAS_THREADS), Threads(threads), \
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        callbacks: list[Callback] = []
+        if observer is not None:   # errors before training are the caller's to report
             setup = setup or _prepare(exp)
-            if doctor_events is None:
+            doctor_events = check(setup)
+            callbacks = observer.prepared(setup, doctor_events)
+        try:
+            if observer is None:
+                setup = setup or _prepare(exp)
                 doctor_events = check(setup)
-            stats = UnitStats(setup.model, setup.probe, setup.weight_indices) if exp.train.unit_stats else None
-            result = fit(setup, ([stats] if stats else []) + list(callbacks))
-            records = result.records
-            records.after_first_step = stats.after_first_step if stats else {}
-            records.summary = summarize(setup, result, records.after_first_step)
-            # with evidence that training worked, the doctor's unit and lr findings are info too
-            records.summary["events"] = settle(doctor_events, records.summary.get("learned")) + records.summary["events"]
+            records = _train(setup, doctor_events, callbacks)
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # a failed trial is recorded, the sweep goes on
             records = failed_records(exp.resolved(), exc, traceback.format_exc(limit=8))
     records.summary["config_hash"] = exp.config_hash()
-    records.summary["environment"] = environment(fused=getattr(getattr(setup, "optimizer", None), "fused", False))
+    records.summary["environment"] = environment(bool(setup is not None and setup.optimizer.fused), threads)
     records.summary.setdefault("events", [])
+    return records
+
+
+def _train(setup: TrialSetup, doctor_events: list[dict], callbacks: list[Callback]) -> TrialRecords:
+    stats = UnitStats(setup.model, setup.probe, setup.weight_indices) if setup.exp.train.unit_stats else None
+    result = fit(setup, ([stats] if stats else []) + list(callbacks))
+    records = result.records
+    records.after_first_step = stats.after_first_step if stats else {}
+    records.summary = summarize(setup, result, records.after_first_step, doctor_events)
     return records
