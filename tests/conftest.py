@@ -55,6 +55,28 @@ def cli(tmp_path, monkeypatch):
     return invoke
 
 
+def trials_in(study: Path) -> list[Path]:
+    """The trial folders of a study folder, by name (not study.yaml, summary.csv or reports)."""
+    from nnlab.results.store import trial_dirs
+
+    return trial_dirs(study)
+
+
+def claims_left(study: Path) -> list:
+    """Every claim row in a study's index (dead owners' included): what a process left behind."""
+    import sqlite3
+
+    from nnlab.results.index import DB
+
+    if not (study / DB).exists():
+        return []
+    conn = sqlite3.connect(f"file:{study / DB}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT config_hash, pid FROM claims").fetchall()
+    finally:
+        conn.close()
+
+
 def write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import assert_one_error_line, write
+from conftest import assert_one_error_line, trials_in, write
 
 
 def _images(n=240, side=8, seed=0):
@@ -17,7 +17,7 @@ def _images(n=240, side=8, seed=0):
 
 
 def _trials(folder):
-    return [p for p in folder.iterdir() if not p.name.startswith(".")]
+    return trials_in(folder)
 
 
 CNN = ("model:\n  layers: [{conv2d: 4, kernel: 3, padding: same}, relu, batchnorm, maxpool2d, flatten, {dense: 2}, softmax]\n"

@@ -11,7 +11,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import write
+from conftest import trials_in, write
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +59,7 @@ def test_a_damaged_image_is_named_on_the_page(cli, tmp_path):
     config = write(tmp_path / "t.yaml", "name: t\ndata: {name: xor, n_samples: 100, n_test: 20}\nmodel: {hidden: [4]}\n"
                    "train: {epochs: 2}\n")
     assert cli("run", config, "-q")[0] == 0
-    (trial,) = [p for p in (tmp_path / "results" / "t").iterdir() if not p.name.startswith(".")]
+    (trial,) = trials_in(tmp_path / "results" / "t")
     assert cli("report", trial, "--out", tmp_path / "r")[0] == 0
     page = tmp_path / "r" / "index.html"
     page.write_text(page.read_text().replace("data:image/png;base64,iVBOR", "data:image/png;base64,XXXX", 1))

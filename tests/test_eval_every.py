@@ -5,7 +5,7 @@ import json
 
 from nnlab.diagnose import Context, diagnose
 
-from conftest import write
+from conftest import trials_in, write
 
 XOR = "name: t\ndata: {name: xor, n_samples: 200, n_test: 50}\nmodel: {hidden: [8]}\n"
 
@@ -16,7 +16,7 @@ def _metrics(trial):
 
 
 def _trial(tmp_path):
-    (trial,) = [p for p in (tmp_path / "results" / "t").iterdir() if not p.name.startswith(".")]
+    (trial,) = trials_in(tmp_path / "results" / "t")
     return trial
 
 

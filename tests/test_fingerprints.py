@@ -12,7 +12,7 @@ import json
 import pytest
 
 from nnlab.config import load_config
-from nnlab.results.store import finish_summary
+from nnlab.results.manifest import trial_files
 from nnlab.train.trial import run_trial
 
 from conftest import ROOT, arithmetic_differs, needs_mnist
@@ -31,7 +31,7 @@ def _same_arithmetic():
 def fingerprint(config: str, overrides=()) -> str:
     records = run_trial(load_config(ROOT / "configs" / config, list(overrides)))
     assert records.summary["status"] in ("complete", "diverged"), records.summary.get("error")
-    finish_summary(records)
+    trial_files(records)
     return records.summary["fingerprint"]
 
 

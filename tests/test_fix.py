@@ -94,7 +94,7 @@ def test_fix_finds_he_init_for_zero_init_and_resumes(cli, tmp_path):
     assert "init: he_normal" in (study / "fixed.yaml").read_text()
     assert len(trial_dirs(study)) == 6          # baseline + 2 candidates, x 2 seeds
     # an interrupted fix resumes: a lost trial is the only one trained again
-    lost = next(p for p in trial_dirs(study) if p.name.startswith("init-matched"))
+    lost = next(p for p in trial_dirs(study) if p.name.startswith("fix=init_matched"))
     import shutil
     shutil.rmtree(lost)
     code, out, err = cli("fix", config, *ZERO_INIT, "--seeds", "2", "--budget", "2", "-q", "--workers", "1")

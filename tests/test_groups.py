@@ -12,7 +12,8 @@ import pytest
 import yaml
 from scipy import stats
 
-from nnlab.report.groups import Summary, comparisons, group_rows, natural_key, t_quantile
+from nnlab.report.groups import comparisons, group_rows, natural_key
+from nnlab.report.statistics import Summary, t_quantile
 
 from conftest import write
 

@@ -11,7 +11,7 @@ import pytest
 
 from nnlab.config import load_config
 from nnlab.nn.optim import Adam, AdamW, _adam_fused, _adam_update
-from nnlab.results.store import finish_summary
+from nnlab.results.manifest import trial_files
 from nnlab.runtime import kernels
 from nnlab.train.trial import run_trial
 
@@ -71,7 +71,7 @@ def test_a_trial_has_the_same_fingerprint_with_and_without_the_fused_kernel(conf
     def fingerprint():
         records = run_trial(load_config(ROOT / "configs" / config, []))
         assert records.summary["status"] == "complete", records.summary.get("error")
-        finish_summary(records)
+        trial_files(records)
         return records.summary["fingerprint"]
     fused = fingerprint()
     monkeypatch.setattr(kernels, "_kernels", {})

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from conftest import ROOT, arithmetic_differs, needs_mnist
+from conftest import ROOT, arithmetic_differs, needs_mnist, trials_in
 
 pytestmark = [needs_mnist, pytest.mark.slow]
 
@@ -19,7 +19,7 @@ def test_default_config_reaches_98_percent(cli, tmp_path):
     """The README's main job: 784-256-128-10 ReLU/He/Adam 1e-3, batch 128 (about 25 s)."""
     code, out, _ = cli("run", ROOT / "configs" / "mnist.yaml", "-q")
     assert code == 0, out
-    (trial,) = [p for p in (tmp_path / "results" / "mnist").iterdir() if not p.name.startswith(".")]
+    (trial,) = trials_in(tmp_path / "results" / "mnist")
     summary = json.loads((trial / "summary.json").read_text())
     assert summary["data"] == {"name": "mnist", "kind": "classification", "classes": 10,
                                "n_train": 54000, "n_val": 6000, "n_test": 10000}

@@ -9,7 +9,7 @@ from threadpoolctl import threadpool_limits
 
 from nnlab.config import load_config
 from nnlab.nn import ops
-from nnlab.results.store import finish_summary
+from nnlab.results.manifest import trial_files
 from nnlab.runtime import threads as parallel
 from nnlab.sweep.plan import plan
 from nnlab.train.loop import batch_size
@@ -265,7 +265,7 @@ def test_a_blas_that_breaks_the_rule_keeps_products_whole(threads, monkeypatch, 
 def _fingerprint(config, threads=1):
     records = run_trial(load_config(ROOT / "configs" / config), threads=threads)
     assert records.summary["status"] == "complete", records.summary.get("error")
-    finish_summary(records)
+    trial_files(records)
     return records.summary
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from nnlab.runtime.pinning import _cpu_flags, differences
 
-from conftest import write
+from conftest import trials_in, write
 
 AVX2 = platform.machine() == "x86_64" and {"avx2", "fma"} <= _cpu_flags()
 CONFIG = "name: p\ndata: {name: xor, n_samples: 100, n_test: 20}\nmodel: {hidden: [4]}\ntrain: {epochs: 2}\n"
@@ -29,7 +29,7 @@ def nnlab(cwd, *args, **env):
 
 
 def summary(folder):
-    (trial,) = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    (trial,) = trials_in(folder)
     return trial, json.loads((trial / "summary.json").read_text())
 
 

@@ -143,6 +143,6 @@ def test_a_single_value_override_of_a_swept_key_fixes_it():
     pytest.param({"a": "x" * 50, "b": "y" * 50, "c": 1}, "a=" + "x" * 50 + ",+2", id="cut-between-values"),
 ])
 def test_trial_folder_names_are_readable_and_safe(values, expected):
-    from nnlab.sweep.naming import slug
+    from nnlab.results.naming import slug
 
     assert slug(values) == expected

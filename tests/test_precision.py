@@ -148,8 +148,11 @@ def test_diagnose_applies_todays_detectors_to_a_stored_trial(cli, tmp_path):
     code, out, err = cli("diagnose", study)
     assert code == 0, err
     assert "warn:dead_units" in out and "2 trial(s) diagnosed, 1 with a different diagnosis than stored" in out
+    untouched = trial_dirs(study)[1] / "summary.json"
+    before = untouched.stat().st_ino, untouched.read_bytes()
     code, out, err = cli("diagnose", study, "--write")
-    assert code == 0 and "stored in 2 summary.json" in out
+    assert code == 0 and "stored in 1 summary.json file(s) (the others had not changed)" in out
+    assert (untouched.stat().st_ino, untouched.read_bytes()) == before   # a trial whose diagnosis held is not rewritten
     rewritten = json.loads((trial / "summary.json").read_text())
     assert [(e["severity"], e["type"]) for e in rewritten["events"]] == today
     assert verify_trial(trial) is None and "warn:dead_units" not in (study / "summary.csv").read_text()

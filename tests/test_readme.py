@@ -16,8 +16,10 @@ unquoted ``range(0,5)`` was a shell syntax error once) and then:
   ``make -n`` and ``bash -n``; the by-hand ``nnlab run configs/mnist.yaml`` is run all the
   same, as the next block's ``$ nnlab run configs/mnist.yaml``.
 
-The one substitution: the Dask example's scheduler address is the reader's own; here it
-is a scheduler and two workers started on loopback.
+The Dask example is followed as a reader would: ``dask scheduler`` is started on loopback
+from an environment like a shell's (without the kernel pins importing nnlab sets in this
+process), and each ``nnlab worker tcp://HOST:8786`` line starts a worker process the same
+way, pointed at it. The one substitution is that address, the reader's own.
 """
 
 import os
@@ -26,6 +28,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -73,22 +76,42 @@ def words(command: str) -> list[str]:
     return parts
 
 
+PINS = ("OPENBLAS_CORETYPE", "NPY_DISABLE_CPU_FEATURES", "NNLAB_PINNED")
+
+
+def shell_env() -> dict:
+    """A user's shell: none of the kernel pins that importing nnlab set in this process."""
+    return {k: v for k, v in os.environ.items() if k not in PINS}
+
+
 @pytest.fixture(scope="module")
 def dask_scheduler(tmp_path_factory):
-    dask = shutil.which("dask") or str(ROOT / ".venv" / "bin" / "dask")
+    """`dask scheduler`, on loopback, and ``start_worker(args)`` for the README's worker lines."""
+    from distributed import Client
+
+    bin_dir = ROOT / ".venv" / "bin" if (ROOT / ".venv" / "bin" / "dask").exists() else None
+    dask = str(bin_dir / "dask") if bin_dir else shutil.which("dask")
     folder = tmp_path_factory.mktemp("dask")
     scheduler_file = str(folder / "scheduler.json")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                               "--scheduler-file", scheduler_file], env=env,
+                               "--scheduler-file", scheduler_file], env=shell_env(),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    for _ in range(2):
-        procs.append(subprocess.Popen([dask, "worker", "--scheduler-file", scheduler_file, "--host", "127.0.0.1",
-                                       "--nthreads", "1", "--no-dashboard"], cwd=folder, env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    yield scheduler_file
+
+    def start_worker(command: list[str]) -> None:
+        """A README line such as `nnlab worker tcp://HOST:8786`, run as a process of its own."""
+        with Client(scheduler_file=scheduler_file, timeout=60) as client:
+            address = client.scheduler.address
+            count = len(client.scheduler_info()["workers"])
+            nnlab = str(Path(sys.executable).with_name("nnlab"))
+            args = [address if "8786" in word else word for word in command[1:]]
+            procs.append(subprocess.Popen([nnlab, *args, "--host", "127.0.0.1", "--no-dashboard"], cwd=folder,
+                                          env=shell_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            client.wait_for_workers(count + 1, timeout=60)
+
+    start_worker.file = scheduler_file
+    yield start_worker
     for proc in procs:
-        proc.terminate()
+        proc.kill()
     for proc in procs:
         proc.wait(timeout=30)
 
@@ -116,9 +139,15 @@ def test_every_readme_command_runs(cli, tmp_path, dask_scheduler):
                     dry = subprocess.run(["make", "-n", parts[1]], cwd=ROOT, capture_output=True, text=True)
                     assert dry.returncode == 0, f"make {parts[1]}: {dry.stderr}"
                 continue
+            if parts[:2] == ["dask", "scheduler"]:
+                continue   # the fixture's: on loopback, where this test can find it
+            if parts[:2] == ["nnlab", "worker"]:
+                dask_scheduler(parts)
+                ran += 1
+                continue
             if parts[0] == "nnlab":
                 if "--scheduler" in parts:
-                    parts[parts.index("--scheduler") + 1] = dask_scheduler
+                    parts[parts.index("--scheduler") + 1] = dask_scheduler.file
                 code, out, err = cli(*parts[1:])
                 assert code == 0, f"README command failed: {command}\n{out}\n{err}"
                 if kind == "console" and same_arithmetic:

@@ -7,7 +7,7 @@ import pytest
 
 from nnlab.report.plots import ema
 
-from conftest import write
+from conftest import trials_in, write
 
 STUDY = """
 name: rep
@@ -32,7 +32,7 @@ def test_ema_is_debiased_and_flat_on_a_constant():
 def test_trial_report(cli, tmp_path):
     config = write(tmp_path / "c.yaml", "name: t\ndata: {name: spirals, n_samples: 300}\nmodel: {hidden: [16], init: zeros}\ntrain: {epochs: 6}\n")
     assert cli("run", config, "-q")[0] == 0
-    (trial,) = [p for p in (tmp_path / "results" / "t").iterdir() if not p.name.startswith(".")]
+    (trial,) = trials_in(tmp_path / "results" / "t")
     code, out, _ = cli("report", trial)
     assert code == 0 and "report:" in out
     page = (trial / "report" / "index.html").read_text()

@@ -3,6 +3,7 @@
 import csv
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -250,22 +251,63 @@ def test_reproduce_confirms_the_fingerprint_and_catches_a_change(cli, tmp_path):
     assert code == 2 and "not a trial folder" in err
 
 
-def test_run_skips_a_config_another_process_is_training(cli, tmp_path):
-    """`run` takes the same claim as `sweep`: a live claim on the config means it is being trained."""
-    import json
+def _claim_as(study: Path, config_hash: str, **owner) -> None:
+    """Put a claim into a study's index as another process would have left it."""
     import os
     import socket
+    import time
+
+    from nnlab.results.index import StudyIndex, boot_id, process_start
+
+    row = {"pid": os.getpid(), "host": socket.gethostname(), "boot": boot_id(), "started": process_start(os.getpid()),
+           "since": time.time() - 60, "heartbeat": time.time(), **owner}
+    with StudyIndex(study) as index, index.locked() as conn:
+        conn.execute("INSERT OR REPLACE INTO claims VALUES (?, 'other', ?, ?, ?, ?, ?, ?)",
+                     (config_hash, row["pid"], row["host"], row["boot"], row["started"], row["since"], row["heartbeat"]))
+
+
+def test_run_skips_a_config_another_process_is_training(cli, tmp_path):
+    """`run` takes the same claim as `sweep`: a live claim on the config means it is being
+    trained, and the line says whose it is."""
+    import os
 
     from nnlab.config import load_config
 
     config = write(tmp_path / "c.yaml", TINY)
-    claims = tmp_path / "results" / "tiny" / ".claims"
-    claims.mkdir(parents=True)
-    (claims / f"{load_config(config).config_hash()}.json").write_text(
-        json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": 0}))
+    study = tmp_path / "results" / "tiny"
+    _claim_as(study, load_config(config).config_hash())     # this very process: provably alive
     code, out, err = cli("run", config, "-q")
-    assert code == 1 and "another nnlab process is training this exact config" in err
-    assert trial_dirs(tmp_path / "results" / "tiny") == []
+    assert code == 1 and "another nnlab process (pid " in err and f"pid {os.getpid()} on host" in err, err
+    assert len(err.strip().splitlines()) == 1 and trial_dirs(study) == []
+
+
+@pytest.mark.parametrize("owner", [
+    pytest.param({"started": "1"}, id="pid-reused"),        # a live pid that started at another time
+    pytest.param({"pid": 2 ** 22 + 12345}, id="pid-gone"),
+    pytest.param({"host": "lab-7", "heartbeat": 0.0}, id="other-host-silent"),
+    pytest.param({"boot": "an-earlier-boot"}, id="before-a-reboot"),
+])
+def test_a_claim_whose_owner_is_provably_gone_is_taken_over(cli, tmp_path, owner):
+    """Issue 21.9: a claim whose pid was reused by a live process blocked its trial for good;
+    a claim is believed only while its owner provably runs."""
+    from nnlab.config import load_config
+
+    config = write(tmp_path / "c.yaml", TINY)
+    study = tmp_path / "results" / "tiny"
+    _claim_as(study, load_config(config).config_hash(), **owner)
+    code, out, err = cli("run", config, "-q")
+    assert code == 0, err
+    assert len(trial_dirs(study)) == 1
+
+
+def test_a_claim_from_another_host_with_a_heartbeat_is_believed_and_named(cli, tmp_path):
+    from nnlab.config import load_config
+
+    config = write(tmp_path / "c.yaml", TINY)
+    study = tmp_path / "results" / "tiny"
+    _claim_as(study, load_config(config).config_hash(), host="lab-7", pid=4120)
+    code, out, err = cli("run", config, "-q")
+    assert code == 1 and "pid 4120 on host lab-7" in err and "10 minutes without a heartbeat" in err, err
 
 
 def test_the_classic_xor_net_stops_on_its_error_rule(cli, tmp_path):

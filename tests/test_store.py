@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import write
+from conftest import trials_in, write
 
 CONFIG = "name: t\ndata: {name: xor, n_samples: 80, n_test: 40}\nmodel: {hidden: [4]}\ntrain: {epochs: 3}\n"
 
@@ -23,7 +23,7 @@ def finished(tmp_path_factory):
     config = write(root / "c.yaml", CONFIG)
     result = CliRunner().invoke(app, ["run", str(config), "-q", "-o", str(root / "results")])
     assert result.exit_code == 0, result.output
-    (trial,) = [p for p in (root / "results" / "t").iterdir() if not p.name.startswith(".")]
+    (trial,) = trials_in(root / "results" / "t")
     return root, trial
 
 
@@ -119,34 +119,38 @@ def test_a_write_error_is_one_line_and_leaves_nothing(cli, tmp_path, monkeypatch
     """A full disk while the trial is written: exit 1, one line, no half-written folder."""
     import errno
 
-    from nnlab.results import store
+    from nnlab.results import fsio
 
     real_open = open
 
     def full_disk(path, mode="r", *args, **kwargs):
-        if "w" in mode and ".tmp-" in str(path) and str(path).endswith("steps.csv"):
+        if ("w" in mode or "x" in mode) and ".tmp-" in str(path) and str(path).endswith("steps.csv"):
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         return real_open(path, mode, *args, **kwargs)
 
-    monkeypatch.setattr(store, "open", full_disk, raising=False)
+    monkeypatch.setattr(fsio, "open", full_disk, raising=False)
     code, out, err = cli("run", write(tmp_path / "c.yaml", CONFIG), "-q")
     assert code == 1 and err.count("\n") == 1 and "No space left on device" in err, out + err
     assert not (tmp_path / "results").exists()   # the folders this run created went with the failed write
 
 
 def test_a_results_folder_that_cannot_be_written_is_refused_before_training(cli, tmp_path, monkeypatch):
-    import os
-
     config = write(tmp_path / "c.yaml", CONFIG)
     blocker = write(tmp_path / "results-file", "not a folder")
     code, out, err = cli("run", config, "-o", blocker / "sub")
     assert code == 2 and "is a file" in err and "nnlab run" not in out
     # a read-only folder (simulated: the tests may run as root, who can write anywhere)
+    import tempfile
+
     read_only = tmp_path / "ro"
     read_only.mkdir()
-    real_access = os.access
-    monkeypatch.setattr(os, "access", lambda path, mode: real_access(path, mode) and not (
-        str(path) == str(read_only) and mode & os.W_OK))
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp(*args, dir=None, **kwargs):
+        if str(dir) == str(read_only):
+            raise PermissionError(13, "Permission denied", str(dir))
+        return real_mkstemp(*args, dir=dir, **kwargs)
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
     code, out, err = cli("run", config, "-o", read_only)
     assert code == 2 and "not writable" in err and "nnlab run" not in out
     assert list(read_only.iterdir()) == []

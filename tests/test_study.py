@@ -14,7 +14,7 @@ import yaml
 
 from nnlab.results.csvtext import TIMING_COLUMNS
 
-from conftest import write
+from conftest import claims_left, write
 
 # Tests marked slow train the 6-trial reference study, start worker pools, kill
 # subprocesses mid-study or start a Dask cluster: seconds each.
@@ -167,7 +167,23 @@ def test_sigkill_mid_sweep_then_resume_matches_serial(tmp_path, serial_reference
     assert resume.returncode == 0, err
     assert f"{6 - len(finished)} trained, {len(finished)} already done" in out
     assert fingerprint_table(study) == fingerprint_table(serial_reference)
-    assert not list(study.glob(".tmp-*")) and not list((study / ".claims").glob("*.json"))
+    assert not list(study.glob(".tmp-*")) and claims_left(study) == []
+
+
+@slow
+def test_a_sweep_killed_alone_takes_its_workers_without_a_traceback(tmp_path):
+    """`kill -9` of the sweep alone (its workers not signalled): the workers used to finish
+    their trial and each print a BrokenPipeError traceback into the user's terminal.
+    communicate() reads stderr until every process that holds it (workers, forkserver,
+    resource tracker) has ended."""
+    config = write(tmp_path / "study.yaml", STUDY)
+    proc = nnlab("sweep", config, "seed=0,1,2,3,4,5", "--workers", "2", "-q", cwd=tmp_path)
+    for line in proc.stdout:
+        if line.startswith("[ 2/12]"):
+            break
+    proc.send_signal(signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    assert "Traceback" not in err and "BrokenPipe" not in err and "leaked semaphore" not in err, err
 
 
 @slow
@@ -254,7 +270,7 @@ def test_ctrl_c_keeps_finished_trials_and_releases_claims(tmp_path, serial_refer
     study = tmp_path / "results" / "study"
     finished = trials(study)
     assert 1 <= len(finished) < 12
-    assert not list((study / ".claims").glob("*.json"))  # nothing is left looking like it runs
+    assert claims_left(study) == []  # nothing is left looking like it runs
     with open(study / "summary.csv") as f:
         statuses = [row["status"] for row in csv.DictReader(f)]
     assert statuses.count("complete") == len(finished) and statuses.count("pending") == 12 - len(finished)
@@ -278,17 +294,23 @@ def test_a_trial_finished_by_another_sweep_while_we_claim_is_not_run_again(tmp_p
     study_dir = tmp_path / "study"
     the_plan = plan(yaml.safe_load(STUDY))
     ids = {trial.config_hash: trial.id for trial in the_plan.trials}
-    real_claim = study_module.claim
+    from nnlab.results.index import StudyIndex
 
-    def claim_after_the_other_sweep_finished(directory, config_hash):
+    real_claim = StudyIndex.claim
+
+    def claim_after_the_other_sweep_finished(index, config_hash):
         trial_id = ids[config_hash]
-        shutil.copytree(serial_reference / trial_id, directory / trial_id)  # the other sweep's result
-        return real_claim(directory, config_hash)
+        shutil.copytree(serial_reference / trial_id, index.folder / trial_id)  # the other sweep's result
+        return real_claim(index, config_hash)
 
-    monkeypatch.setattr(study_module, "claim", claim_after_the_other_sweep_finished)
+    monkeypatch.setattr(StudyIndex, "claim", claim_after_the_other_sweep_finished)
 
     class MustNotRun:
         capacity = 2
+        where = "nowhere"
+
+        def check(self, trials):
+            pass
 
         def submit(self, trial_id, config):
             raise AssertionError(f"{trial_id} is complete on disk and was submitted again")
@@ -301,7 +323,7 @@ def test_a_trial_finished_by_another_sweep_while_we_claim_is_not_run_again(tmp_p
 
     outcome = study_module.run_study(the_plan, study_dir, MustNotRun())
     assert outcome.ran == [] and len(outcome.skipped) == 6
-    assert not list((study_dir / ".claims").glob("*.json"))
+    assert claims_left(study_dir) == []
 
 
 def test_a_sweep_with_other_axes_keeps_the_earlier_plan(cli, tmp_path):

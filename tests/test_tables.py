@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import ROOT, assert_one_error_line, write
+from conftest import ROOT, assert_one_error_line, trials_in, write
 
 
 def _table(tmp_path, text, name="t.csv"):
@@ -21,7 +21,7 @@ def test_the_shipped_table_example_trains_and_is_identified_by_its_content(cli, 
     config = tmp_path / "configs" / "csv_regression.yaml"
     code, out, err = cli("run", config, "-q")
     assert code == 0, out + err
-    (trial,) = [p for p in (tmp_path / "results" / "csv_regression").iterdir() if not p.name.startswith(".")]
+    (trial,) = trials_in(tmp_path / "results" / "csv_regression")
     summary = json.loads((trial / "summary.json").read_text())
     assert summary["data"]["kind"] == "regression" and summary["data"]["n_test"] == 120  # 20% of 600 rows
     assert summary["final"]["test_mae"] < 6.0   # km; the table's own noise is about 4
@@ -30,7 +30,7 @@ def test_the_shipped_table_example_trains_and_is_identified_by_its_content(cli, 
     table.write_text(table.read_text().replace("62.51,89.72", "62.5,89.72", 1))
     code, out, err = cli("run", config, "-q")
     assert code == 0 and "already holds" not in out
-    assert len([p for p in (tmp_path / "results" / "csv_regression").iterdir() if not p.name.startswith(".")]) == 2
+    assert len(trials_in(tmp_path / "results" / "csv_regression")) == 2
     # reproducing the first trial now fails loudly: its file is not the one it was trained on
     code, out, err = cli("reproduce", trial)
     assert code == 2 and "changed since this config was written" in err
@@ -49,7 +49,7 @@ def test_the_task_is_inferred_from_the_target(cli, tmp_path, text, target, task)
                                         "train: {epochs: 2}\n")
     code, out, err = cli("run", config, "-q")
     assert code == 0, out + err
-    (trial,) = [p for p in (tmp_path / "results" / "t").iterdir() if not p.name.startswith(".")]
+    (trial,) = trials_in(tmp_path / "results" / "t")
     assert json.loads((trial / "summary.json").read_text())["data"]["kind"] == task
 
 

@@ -64,7 +64,8 @@ def print_summary(summary: dict, trial_dir: Path) -> None:
         return
     if status == "diverged":
         d = summary["diverged"]
-        warn(f"diverged: the {d['what']} became NaN/Inf at epoch {d['epoch']}, step {d['step']} "
+        became = f"exploded to {d['exploded']:.3g}" if d.get("exploded") is not None else "became NaN/Inf"
+        warn(f"diverged: the {d['what']} {became} at epoch {d['epoch']}, step {d['step']} "
              "(recorded; try a smaller learning rate)")
     final, best = summary.get("final", {}), summary.get("best", {})
     metric = summary.get("metric", "acc")
@@ -108,3 +109,80 @@ def print_plan(trials: list, axes: list[str], statuses: list[str]) -> None:
     print_table(["#", "trial", *axes, "status"], rows)
     todo = sum(s in ("pending", "running") for s in statuses)
     say(f"{len(rows)} trials, {todo} to run, {len(rows) - todo} done (dry run: nothing was run)")
+
+
+def plan_statuses(study_dir: Path, plan) -> list[str]:
+    """Each planned trial's status, for ``--dry-run``."""
+    from ..results.index import live_owners
+    from ..results.store import trial_status
+
+    owners = live_owners(study_dir)
+    return [trial_status(study_dir, t.config_hash, owners)[0] for t in plan.trials]
+
+
+def print_sweep_outcome(outcome, study_dir: Path) -> bool:
+    """The line after a sweep (what ran, what was done, statuses) and one error line per kind
+    of problem; True when the command should exit 1 (a trial failed or is corrupt)."""
+    counts: dict[str, int] = {}
+    for status in outcome.statuses.values():
+        counts[status] = counts.get(status, 0) + 1
+    say(f"{len(outcome.ran)} trained, {len(outcome.skipped)} already done"
+        + (f", {len(outcome.elsewhere)} running in another process" if outcome.elsewhere else "")
+        + " | " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        + f" | summary: {study_dir / 'summary.csv'}")
+    for trials, what in ((outcome.failed, "failed"), (outcome.corrupt, "corrupt (files changed since written)")):
+        if trials:
+            warn(f"error: {len(trials)} trial(s) {what}: {', '.join(trials[:3])}"
+                 f"{' ...' if len(trials) > 3 else ''} (see summary.csv; --retry runs them again)")
+    return bool(outcome.failed or outcome.corrupt)
+
+
+def print_fix_report(report, request) -> bool:
+    """``nnlab fix``'s ranked table and its verdict: the best verified fix as a config diff
+    (True), or why there is none (False)."""
+    from ..diagnose.fix import BASELINE, config_diff
+
+    metric = report.metric
+    unit = 100 if metric.endswith("acc") else 1
+    rows = []
+    for rank, o in enumerate(report.outcomes, 1):
+        interval = f"[{o.interval[0] * unit:+.2f}, {o.interval[1] * unit:+.2f}]" if o.interval else "-"
+        rows.append([str(rank), o.candidate.name, " ".join(o.candidate.overrides), f"{o.mean_gain * unit:+.2f}",
+                     interval, "yes" if o.verified else "no", o.why])
+    print_table(["#", "fix", "overrides", f"gain in {metric}" + (" (points)" if unit == 100 else ""), "95% interval",
+                 "verified", "why"], rows)
+    table = report.study_dir / "fix.csv"
+    if report.best is None:
+        say(f"no verified fix among {len(report.outcomes)} candidate(s): each either left a symptom, cost accuracy on "
+            f"a seed or gained no more than seed noise (table above; {table}; report {report.report})")
+        return False
+    best = report.best.candidate
+    say(f"best verified fix: {best.name} ({best.reason}); answers {', '.join(best.targets)}")
+    say(config_diff(request.data, report.fixed, request.config.name))
+    say(f"fixed config: {report.study_dir / 'fixed.yaml'} | table: {table} | report (baseline vs fixes): "
+        f"{report.report} | baseline label in the report: fix={BASELINE}")
+    return True
+
+
+def print_rediagnosis(results: list, write: bool) -> None:
+    """``nnlab diagnose``: one trial's findings, or a study's table of stored and new labels."""
+    from ..diagnose.rediagnose import labels
+
+    if len(results) == 1 and results[0].skipped is None:
+        for finding in results[0].after:
+            say(f"[{finding['severity']}] {finding['type']}: {finding['message']}")
+        if not results[0].after:
+            say("no findings")
+    else:
+        print_table(["trial", "stored", "now"],
+                    [[r.trial.name, labels(r.before), r.skipped or labels(r.after)] for r in results])
+    changed = [r for r in results if r.changed()]
+    skipped = [r for r in results if r.skipped]
+    for r in skipped:
+        warn(f"{r.trial.name}: not diagnosed again: {r.skipped}")
+    say(f"{len(results) - len(skipped)} trial(s) diagnosed, {len(changed)} with a different diagnosis than stored")
+    if write:
+        written = sum(r.written for r in results)
+        say(f"stored in {written} summary.json file(s)" + (" (the others had not changed)" if written < len(results) - len(skipped) else ""))
+    elif changed:
+        say("(--write stores the new diagnosis, so reports show it)")

@@ -14,6 +14,8 @@ from .specs import require_choice
 def _named(value, what: str, choices, default: str | None = None):
     """Accept ``adam`` for ``{name: adam}``; check the name early for a kind message.
     A mapping without a name (``optimizer: {lr: 0.01}``) gets the default one."""
+    if value is None and default:
+        raise ValueError(f"{what} cannot be null; name one ({', '.join(choices)}), or leave the key out for {default}")
     if isinstance(value, str):
         value = {"name": value}
     if isinstance(value, dict):

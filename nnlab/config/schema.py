@@ -182,8 +182,11 @@ class Experiment(Strict):
         if self.data.target == "input" and self.loss.name == "cross_entropy":
             raise ValueError("loss.name: an autoencoder (data.target: input) reconstructs its input: use mse, mae, "
                              "or binary_cross_entropy for inputs in [0, 1]")
-        if kind == "regression" and self.data.target == "label" and self.loss.name in ("cross_entropy", "binary_cross_entropy"):
-            raise ValueError(f"loss.name: {self.loss.name} needs class labels, but '{self.data.name}' is a regression set; use mse or mae")
+        if kind == "regression" and self.data.target != "input" and self.loss.name in ("cross_entropy", "binary_cross_entropy"):
+            table = (f" (its target column {', '.join(self.data.target)} holds numbers, so the task is regression; "
+                     f"data.task: classification takes integer or text labels)") if self.data.name == "csv" else ""
+            raise ValueError(f"loss.name: {self.loss.name} needs class labels, but '{self.data.name}' is a regression "
+                             f"set{table}; use mse or mae")
         if self.model.output is None and self.model.layers is None:
             default = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(self.loss.name, "linear")
             self.model.output = default

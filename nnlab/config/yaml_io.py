@@ -31,7 +31,19 @@ def _mapping(loader, node, deep=False):
     return loader.construct_mapping(node, deep=deep)
 
 
+MAX_DIGITS = 100   # an integer longer than this is a typo (Python refuses past 4300 digits, with a traceback)
+
+
+def _integer(loader, node):
+    digits = sum(ch.isdigit() for ch in str(node.value))
+    if digits > MAX_DIGITS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"a number with {digits} digits; nnlab reads integers of at most {MAX_DIGITS}", node.start_mark)
+    return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_Loader.add_constructor("tag:yaml.org,2002:int", _integer)
 # A date such as 2020-01-01 stays text: configs hold no dates, and a date object would
 # surface later as a confusing type error.
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
@@ -46,6 +58,9 @@ def parse_yaml_value(text: str):
     """An override's value as a YAML scalar or flow collection: '0.01', '[256, 128]', 'null'."""
     try:
         return yaml.load(text, Loader=_Loader) if text.strip() else ""
+    except yaml.constructor.ConstructorError as exc:
+        shown = text if len(text) <= 40 else text[:20] + "..." + text[-10:]
+        raise ConfigError(f"cannot read the value '{shown}': {exc.problem}") from None
     except yaml.YAMLError:
         return text
 
@@ -108,7 +123,8 @@ def read_yaml(path: str | Path) -> tuple[dict, dict]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: YAML syntax error: {exc.problem or exc.context}") from None
+        what = "" if isinstance(exc, yaml.constructor.ConstructorError) else "YAML syntax error: "
+        raise ConfigError(f"{where}: {what}{exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: YAML error: {exc}") from None
     except RecursionError:

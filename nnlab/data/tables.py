@@ -75,6 +75,10 @@ def _inspect(path: Path, target, features, task: str) -> TableInfo:
     _columns(path, frame, inputs, "feature")
     if not inputs:
         raise DataError(f"{path}: no feature columns left besides the target {', '.join(targets)}")
+    leaked = [c for c in inputs if c in targets]
+    if leaked:
+        raise DataError(f"{path}: column '{leaked[0]}' is both the target and a feature, so the net would read the "
+                        f"answer from its input; leave it out of data.features")
     if task == "auto":
         from pandas.api.types import is_integer_dtype, is_numeric_dtype
 
@@ -84,7 +88,24 @@ def _inspect(path: Path, target, features, task: str) -> TableInfo:
             else "regression"
     if task == "classification" and len(targets) != 1:
         raise DataError(f"{path}: classification takes one target column, got {', '.join(targets)}")
+    if task == "classification":
+        _labels_are_classes(path, frame[targets[0]])
     return TableInfo(sha256, targets, inputs, task)
+
+
+def _labels_are_classes(path: Path, values) -> None:
+    """Class labels are integers or text: a column of fractional numbers is a regression
+    target (read as classes, 200 rows of floats would be 200 classes of one example each)."""
+    from pandas.api.types import is_float_dtype
+
+    if not is_float_dtype(values):
+        return
+    numbers = values.dropna().to_numpy(dtype=np.float64)
+    fractional = numbers[np.isfinite(numbers) & (numbers != np.round(numbers))]
+    if len(fractional):
+        raise DataError(f"{path}: data.task: classification needs integer or text labels, but column "
+                        f"'{values.name}' holds fractional numbers such as {fractional[0]:g} ({values.nunique()} "
+                        f"different values); use task: regression")
 
 
 def load_table(cfg) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -59,10 +59,13 @@ def init_loss(metrics, ctx: Context) -> list[dict]:
 def divergence(metrics, ctx: Context, diverged: dict | None) -> list[dict]:
     events = []
     if diverged:
+        became = (f"exploded to {diverged['exploded']:.3g} (past {diverged['limit']:.3g}: a million times its start, or 1 if it started lower)"
+                  if diverged.get("exploded") is not None else "became NaN/Inf")
         events.append(event("divergence", "error",
-                            f"The {diverged['what']} became NaN/Inf at epoch {diverged['epoch']}, step {diverged['step']}; "
+                            f"The {diverged['what']} {became} at epoch {diverged['epoch']}, step {diverged['step']}; "
                             f"training stopped. Likely cause: {ctx.step_cause()}; or unnormalised inputs.",
-                            {"epoch": diverged["epoch"], "step": diverged["step"]}, what=diverged["what"]))
+                            {"epoch": diverged["epoch"], "step": diverged["step"]}, what=diverged["what"],
+                            **({"exploded": diverged["exploded"]} if diverged.get("exploded") is not None else {})))
         return events
     losses = column(metrics, "train_loss")
     if len(losses) < 3:

@@ -19,11 +19,16 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Experiment, apply_overrides, dump_yaml, validate
-from ..results.store import read_summary, trial_status
+from ..errors import ConfigError, NnlabError
+from ..report.statistics import mean_interval
+from ..results.naming import trial_name
+from ..results.status import COMPLETE_STATUSES
+from ..results.store import trial_status
 from ..sweep.plan import Plan, Trial, plan_run
 from .repairs import Candidate
 
@@ -81,8 +86,6 @@ def value(summary: dict, metric: str, higher: bool) -> float | None:
 
 def judge(candidate: Candidate, baseline: list[dict], trials: list[dict]) -> Outcome:
     """The verification rule over paired seeds (lists in the same seed order)."""
-    from scipy import stats
-
     metric, higher = monitored(baseline + trials)
     outcome = Outcome(candidate, metric)
     values = [value(x, metric, higher) for x in baseline + trials]
@@ -100,10 +103,8 @@ def judge(candidate: Candidate, baseline: list[dict], trials: list[dict]) -> Out
     limit = [WORSE_POINTS if higher else WORSE_SHARE * b for b in base_values]
     outcome.worst = min(outcome.gains)
     n = len(outcome.gains)
-    if n >= 2:
-        mean = outcome.mean_gain
-        sd = float(sum((g - mean) ** 2 for g in outcome.gains) / (n - 1)) ** 0.5
-        half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
+    mean, half = mean_interval(outcome.gains)   # the gains are paired by seed already
+    if half is not None:
         outcome.interval = (mean - half, mean + half)
     left = [s for seed in outcome.symptoms_left for s in seed]
     worse = [i for i, (g, lim) in enumerate(zip(outcome.gains, limit, strict=True)) if g < -lim - 1e-9]
@@ -131,22 +132,14 @@ def fix_plan(name: str, base_data: dict, source: str, cands: list[Candidate], se
     for label, overrides in [(BASELINE, [])] + [(c.name, c.overrides) for c in cands]:
         for seed in seeds:
             one = plan_run(base_data, [*overrides, f"seed={seed}"], source).trials[0]
-            trials.append(Trial(f"{_slug(label)}-s{seed}-{one.config_hash}", {"fix": label, "seed": seed},
-                                one.experiment, one.config_hash))
+            values = {"fix": label, "seed": seed}
+            trials.append(Trial(trial_name(values, one.config_hash), values, one.experiment, one.config_hash))
     resolved = validate(base_data, source).resolved()
     return Plan(study=name, base=resolved, axes=["fix", "seed"], trials=trials)
 
 
-def _slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-").replace("--", "-")[:40]
-
-
 def summaries(study_dir: Path, trials: list[Trial]) -> list[dict]:
-    out = []
-    for trial in trials:
-        _, folder, summary = trial_status(study_dir, trial.config_hash)
-        out.append(summary or (read_summary(folder) if folder else {}) or {})
-    return out
+    return [trial_status(study_dir, trial.config_hash, owners={})[2] or {} for trial in trials]
 
 
 def fixed_config(base_data: dict, candidate: Candidate) -> dict:
@@ -156,3 +149,108 @@ def fixed_config(base_data: dict, candidate: Candidate) -> dict:
 def config_diff(base_data: dict, fixed: dict, name: str) -> str:
     before, after = dump_yaml(base_data).splitlines(), dump_yaml(fixed).splitlines()
     return "\n".join(difflib.unified_diff(before, after, f"{name} (baseline)", f"{name} (fixed)", lineterm=""))
+
+
+# ---------------------------------------------------------------- the whole procedure
+
+@dataclass
+class FixRequest:
+    """What ``nnlab fix`` was asked: the baseline (a config file, or a trial folder's
+    config.yaml) with overrides, how many seeds and candidates."""
+
+    config: Path
+    name: str
+    data: dict               # the baseline config as read, overrides applied, no sweep section
+    base: Experiment
+    seeds: list[int]
+    budget: int
+
+    @property
+    def study(self) -> str:
+        return f"{self.base.name}-fix-{self.base.config_hash()[:8]}"   # one study per baseline config
+
+
+def fix_request(target: Path, overrides: list[str], seeds: int, budget: int) -> FixRequest:
+    """Read the baseline: a config file, or a trial folder (its config.yaml). ConfigError
+    for anything else."""
+    from ..config import read_yaml
+    from ..results.store import is_trial
+
+    target = Path(target)
+    config = target / "config.yaml" if target.is_dir() and is_trial(target) else target
+    if target.is_dir() and config == target:
+        raise ConfigError(f"{target}: a folder but not a trial folder; give a config file or a trial folder")
+    data, lines = read_yaml(config)
+    data.setdefault("name", config.stem if config.name != "config.yaml" else target.parent.name)
+    data = apply_overrides(data, overrides)
+    data.pop("sweep", None)
+    base = validate(data, str(config), lines)
+    return FixRequest(config, data["name"], data, base, seeds_of(base, seeds), budget)
+
+
+@dataclass
+class FixReport:
+    """What ``nnlab fix`` found: the symptoms, each candidate's outcome (verified first,
+    then by gain), the best verified one with its fixed config, and where it wrote them."""
+
+    study_dir: Path
+    symptoms: list[str]
+    candidates: list[Candidate] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    best: Outcome | None = None
+    fixed: dict | None = None
+    report: Path | None = None
+
+    @property
+    def metric(self) -> str:
+        return self.outcomes[0].metric if self.outcomes else ""
+
+    def table(self) -> list[dict]:
+        """fix.csv's rows."""
+        return [{"rank": str(rank), "fix": o.candidate.name, "overrides": " ".join(o.candidate.overrides),
+                 "answers": " ".join(o.candidate.targets), "metric": o.metric, "mean_gain": o.mean_gain,
+                 "ci_low": o.interval[0] if o.interval else None, "ci_high": o.interval[1] if o.interval else None,
+                 "worst_seed_gain": o.worst, "seeds_with_symptoms": sum(1 for s in o.symptoms_left if s),
+                 "verified": o.verified, "why": o.why} for rank, o in enumerate(self.outcomes, 1)]
+
+
+def run_fix(request: FixRequest, results_dir: Path, run_plan: Callable[[Plan, str], None],
+            on_symptoms: Callable[[list[str]], None] = lambda found: None) -> FixReport:
+    """The whole of ``nnlab fix``: the baseline on every seed, the symptoms, the candidates
+    for them, each judged against the baseline; fix.csv, fixed.yaml and a report written
+    in the study. ``run_plan(plan, what)`` runs a plan (the command's executor and progress
+    bar); ``on_symptoms`` hears the symptoms before the candidates run. NnlabError when the
+    baseline did not train on some seed."""
+    from ..report import write_report
+    from ..results.csvtext import to_csv
+    from ..results.store import write_text_atomic
+    from .repairs import candidates
+
+    study_dir = Path(results_dir) / request.study
+    baseline = fix_plan(request.study, request.data, str(request.config), [], request.seeds)
+    run_plan(baseline, f"the baseline on seeds {', '.join(map(str, request.seeds))}")
+    base_summaries = summaries(study_dir, baseline.trials)
+    broken = [t.id for t, summary in zip(baseline.trials, base_summaries, strict=True)
+              if summary.get("status") not in COMPLETE_STATUSES]
+    if broken:
+        raise NnlabError(f"the baseline did not train on {len(broken)} seed(s) ({', '.join(broken)}: see their "
+                         f"summary.json); fix that first, nothing else was tried")
+    report = FixReport(study_dir, symptoms(base_summaries))
+    if not report.symptoms:
+        return report
+    on_symptoms(report.symptoms)
+    report.candidates = candidates(request.base, report.symptoms, request.budget)
+    if not report.candidates:
+        return report
+    plan = fix_plan(request.study, request.data, str(request.config), report.candidates, request.seeds)
+    run_plan(plan, f"{len(report.candidates)} candidate fix(es) x {len(request.seeds)} seed(s)")
+    by_fix = {c.name: [t for t in plan.trials if t.values["fix"] == c.name] for c in report.candidates}
+    report.outcomes = sorted((judge(c, base_summaries, summaries(study_dir, by_fix[c.name])) for c in report.candidates),
+                             key=lambda o: (not o.verified, -o.mean_gain if math.isfinite(o.mean_gain) else math.inf))
+    write_text_atomic(study_dir / "fix.csv", to_csv(report.table()))
+    report.report = write_report(study_dir)[0]
+    report.best = next((o for o in report.outcomes if o.verified), None)
+    if report.best is not None:
+        report.fixed = fixed_config(request.data, report.best.candidate)
+        write_text_atomic(study_dir / "fixed.yaml", dump_yaml(report.fixed))
+    return report

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError, NnlabError
+from ..results import fsio
+from ..results.index import DB, StudyIndex
 from ..results.store import COMPLETE_STATUSES, read_summary, replace_summary, trial_dirs, verify_trial
 
 INT_COLUMNS = ("epoch", "step")
@@ -31,9 +34,16 @@ class Rediagnosis:
     after: list[dict] = field(default_factory=list)
     learned: str | None = None
     skipped: str | None = None      # why the trial was not diagnosed again
+    written: bool = False           # its summary.json was replaced (--write, and it had changed)
 
     def changed(self) -> bool:
+        """The warnings, errors or information differ from the stored ones."""
         return self.skipped is None and _labels(self.before) != _labels(self.after)
+
+    def stale(self, stored: dict) -> bool:
+        """The stored summary would change: other events (messages and numbers included) or
+        other evidence that training worked."""
+        return self.skipped is None and (stored.get("events") != self.after or stored.get("learned") != self.learned)
 
 
 def _labels(events: list[dict]) -> list[str]:
@@ -47,10 +57,13 @@ def labels(events: list[dict]) -> str:
 
 
 def trial_folders(path: Path) -> list[Path]:
-    """The trial itself, or every trial of a study folder."""
-    from ..report.html import is_trial
+    """The trial itself, or every trial of a study folder (never a link: a trial linked in
+    from elsewhere is not this study's to rewrite)."""
+    from ..results.store import is_trial
 
     path = Path(path)
+    if path.is_symlink():
+        raise ConfigError(f"{path}: a link; give the folder itself (nothing is written through a link)")
     if not path.is_dir():
         raise ConfigError(f"{path}: no such folder (give a trial folder or a study folder under results/)")
     if is_trial(path):
@@ -108,14 +121,38 @@ def _rediagnose(trial: Path) -> Rediagnosis:
         exp = load_config(trial / "config.yaml")
         setup = prepare(exp)
         doctor_events = check(setup)            # the initial weights: seeded, as when it trained
-        metrics = read_rows((trial / "metrics.csv").read_text())
-        steps = read_rows((trial / "steps.csv").read_text())
+        metrics = read_rows(fsio.read_text(trial / "metrics.csv"))
+        steps = read_rows(fsio.read_text(trial / "steps.csv"))
         if not summary.get("diverged"):
-            with np.load(trial / "final.npz") as final:
+            with fsio.open_regular(trial / "final.npz") as handle, np.load(handle) as final:
                 setup.model.load_state_dict({k: final[k] for k in final.files})
         found = diagnose_trial(setup, metrics, steps, summary.get("after_first_step") or {}, summary.get("diverged"),
                                summary.get("restored_best_epoch"), doctor_events)
     return Rediagnosis(trial, before, found.events, found.learned)
+
+
+def rediagnose_all(path: Path, write: bool = False, progress=lambda: None) -> list[Rediagnosis]:
+    """``nnlab diagnose PATH``: every trial of a study (or the one trial) diagnosed again;
+    with ``write``, each summary.json whose diagnosis changed is replaced (whole, with its
+    manifest: ``store.replace_summary``) and the study's summary.csv rewritten. ``progress()``
+    is called after each trial."""
+    folders = trial_folders(path)
+    results = []
+    for folder in folders:
+        results.append(rediagnose(folder))
+        progress()
+    if write:
+        for result in results:
+            if result.stale(read_summary(result.trial) or {}):
+                store(result)
+                result.written = True
+        study = folders[0].parent
+        if os.path.lexists(study / "study.yaml") or os.path.lexists(study / DB):
+            from ..sweep.runner import write_summary
+
+            with StudyIndex(study) as index:
+                write_summary(index)
+    return results
 
 
 def store(result: Rediagnosis) -> None:

@@ -23,49 +23,19 @@ reports the mean over the trials that got there and how many did.
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..results.csvtext import plain_cell
+from .statistics import Summary, difference, paired_by_seed
 
 # (column, higher is better) in order of preference: the metric a study is judged by
 PRIMARY = (("final_test_acc", True), ("final_val_acc", True), ("final_test_mae", False), ("final_val_mae", False),
            ("final_test_loss", False), ("final_val_loss", False), ("final_train_loss", False))
 SUMMARISED = ("time_s", "epochs")
 CONVERGENCE_SHARE = 0.95
-CONFIDENCE = 0.95
-
-
-def t_quantile(df: float, confidence: float = CONFIDENCE) -> float:
-    """Two-sided Student t quantile, e.g. t(0.975, 4) = 2.776 for a 95% interval with n = 5."""
-    from scipy.stats import t
-
-    return float(t.ppf(0.5 + confidence / 2, df))
-
-
-@dataclass
-class Summary:
-    n: int
-    mean: float
-    std: float | None
-    min: float
-    max: float
-    ci95: float | None          # half-width of the 95% interval of the mean; None for n = 1
-
-    @classmethod
-    def of(cls, values) -> Summary | None:
-        v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=np.float64)
-        if not len(v):
-            return None
-        if len(v) == 1:
-            return cls(1, float(v[0]), None, float(v[0]), float(v[0]), None)
-        std = float(np.std(v, ddof=1))
-        return cls(len(v), float(np.mean(v)), std, float(v.min()), float(v.max()),
-                   t_quantile(len(v) - 1) * std / math.sqrt(len(v)))
 
 
 def primary_metric(table) -> tuple[str, bool] | None:
@@ -127,13 +97,19 @@ def add_convergence(groups: list[dict], table, axes: list[str], convergence: dic
 
 
 def _groups(table, axes: list[str]):
-    if not axes:
+    """[(values of ``axes``, member rows)], in natural order of the values. Trials are
+    members of one group when their configs are equal except for the seed (the ``group``
+    column, config/identity.py); a table without it (a hand-made one) groups by ``axes``."""
+    if not axes and "group" not in table:
         return [((), table)]
-    keys = [_key(r, axes) for _, r in table.iterrows()]
-    out: dict[tuple, list[int]] = {}
-    for i, key in enumerate(keys):
-        out.setdefault(key, []).append(i)
-    return [(key, table.iloc[idx]) for key, idx in sorted(out.items(), key=lambda kv: natural_key(kv[0]))]
+    by: dict = {}
+    for i, (_, row) in enumerate(table.iterrows()):
+        values = _key(row, axes)
+        group = row.get("group") if "group" in table else None
+        key = group if isinstance(group, str) else ("axes", values)
+        by.setdefault(key, (values, []))[1].append(i)
+    found = [(values, table.iloc[idx]) for values, idx in by.values()]
+    return sorted(found, key=lambda item: natural_key(item[0]))
 
 
 def natural_key(values) -> tuple:
@@ -160,24 +136,6 @@ def _majority_events(members) -> str | None:
 
 
 # ---------------------------------------------------------------- comparisons
-
-def _interval(a: np.ndarray, b: np.ndarray, paired: bool) -> tuple[float, float | None]:
-    """(mean difference a - b, half-width of its 95% interval or None when it cannot be had)."""
-    if paired:
-        d = a - b
-        if len(d) < 2:
-            return float(np.mean(d)), None
-        return float(np.mean(d)), t_quantile(len(d) - 1) * float(np.std(d, ddof=1)) / math.sqrt(len(d))
-    diff = float(np.mean(a) - np.mean(b))
-    if len(a) < 2 or len(b) < 2:
-        return diff, None
-    va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
-    se = math.sqrt(va + vb)
-    if se == 0:
-        return diff, 0.0
-    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
-    return diff, t_quantile(df) * se
-
 
 def _values(members, metric: str) -> dict:
     done = members[(members["status"] == "complete") & members[metric].notna()]
@@ -210,14 +168,10 @@ def comparisons(table, axes: list[str]) -> list[dict]:
         for values, members in slice_:
             if values[axis] == best_values[axis]:
                 continue
-            level = _values(members, metric)
-            common = sorted(set(best) & set(level))
-            paired = len(common) >= 2 and len(common) == len(best) == len(level)
-            a = np.array([best[s] for s in common] if paired else list(best.values()))
-            b = np.array([level[s] for s in common] if paired else list(level.values()))
+            a, b, paired = paired_by_seed(best, _values(members, metric))
             if not len(a) or not len(b):
                 continue
-            diff, half = _interval(a, b, paired)
+            diff, half = difference(a, b, paired)
             gain = (diff if higher else -diff) * scale
             half = None if half is None else half * scale
             out.append(_sentence(axis, best_values[axis], values[axis], gain, half, len(a), len(b), paired,
@@ -249,8 +203,9 @@ def _sentence(axis, best, level, gain, half, n_best, n_level, paired, what, unit
 # ---------------------------------------------------------------- convergence speed
 
 def epochs_to_target(study: Path, table, groups: list[dict], axes: list[str]) -> dict[str, int | None]:
-    """Trial name -> first epoch whose primary metric reaches the target (None: never)."""
-    import pandas as pd
+    """Trial name -> first epoch whose primary metric reaches the target (None: never), for
+    the complete trials (a corrupt one's files are never read)."""
+    from ..results.frames import read_frame
 
     found = primary_metric(table)
     if found is None or not groups:
@@ -263,14 +218,10 @@ def epochs_to_target(study: Path, table, groups: list[dict], axes: list[str]) ->
     target = CONVERGENCE_SHARE * best if higher else best / CONVERGENCE_SHARE
     column = metric.replace("final_", "")
     out: dict[str, int | None] = {}
-    for name in table["trial"]:
+    for name in table.loc[table["status"] == "complete", "trial"]:
         path = Path(study) / name / "metrics.csv"
-        try:
-            metrics = pd.read_csv(path)
-        except (OSError, ValueError):
-            out[name] = None
-            continue
-        if column not in metrics or "epoch" not in metrics:
+        metrics = read_frame(path)
+        if metrics is None or column not in metrics or "epoch" not in metrics:
             out[name] = None
             continue
         values = metrics[column].to_numpy(dtype=float)

@@ -1,33 +1,26 @@
-"""Reports: PNG plots (``plots.py``), summary.csv and a self-contained index.html for a
-trial or a study. ``write_report(path, out)`` accepts a trial folder or a study folder."""
+"""A report's page: a self-contained index.html (figures inlined) with its tables, for a
+trial or a study (``write_pages``); ``report/__init__.py`` puts the folder in place."""
 
 from __future__ import annotations
 
 import base64
 import html
 import math
-import os
-import re
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..results import fsio
 from ..results.csvtext import plain_cell
-from ..results.rows import read_plan, study_rows, write_summary_csv
-from ..results.store import FINISHED_STATUSES, MANIFEST, folder_status, trial_dirs, write_folder
-from ..sweep.naming import hash_of
-from .plots import SEVERITY_COLORS, plot_reconstructions, plot_study, plot_trial
-
-
-def is_trial(path: Path) -> bool:
-    """A trial folder (damaged ones included): ``<slug>-<8 hex>`` holding trial files."""
-    return bool(re.fullmatch(r"[0-9a-f]{8}", hash_of(path.name))) and any(
-        (path / name).exists() for name in ("summary.json", "config.yaml", "metrics.csv", MANIFEST))
-
+from ..results.rows import study_table, write_summary_csv
+from ..results.status import FINISHED_STATUSES
+from ..results.store import folder_status, is_trial, trial_dirs
+from .cache import cached_plot, render_in_parallel
+from .plots import SEVERITY_COLORS, plot_study
 
 # ---------------------------------------------------------------- trial plots
 
-def study_table(rows: list[dict], axes: list[str]):
-    """The study's rows (``rows.study_rows``) as a DataFrame; lists and mappings in the
+def rows_frame(rows: list[dict], axes: list[str]):
+    """A study's rows (``results.rows.study_table``) as a DataFrame; lists and mappings in the
     swept columns become text, and a null value the text 'null' (as in trial folder names),
     so that they compare and label alike (a missing value, NaN, equals nothing)."""
     import pandas as pd
@@ -47,7 +40,7 @@ def _missing(value) -> bool:
 # ---------------------------------------------------------------- html
 
 def _img(path: Path) -> str:
-    data = base64.b64encode(path.read_bytes()).decode()
+    data = base64.b64encode(fsio.read_bytes(path)).decode()
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(path.name)}">'
 
 
@@ -150,92 +143,12 @@ def trial_section(trial: Path, out: Path, heading: str = "h2") -> tuple[str, lis
             + "".join(_img(p) for p in images)), images
 
 
-# ---------------------------------------------------------------- per-trial figures, cached
-
-DRAW = {"curves": plot_trial, "reconstructions": plot_reconstructions}
-CACHE = ".plot-cache"   # beside the trial folders: <trial>-<kind>-<key>.png
-
-
-def _cache_key(trial: Path) -> str | None:
-    """The trial's manifest (every file's SHA-256) and the plotting code: a trial whose files
-    or whose plots' code changed is drawn again. None (no caching) without a manifest."""
-    import hashlib
-
-    from . import plots
-
-    try:
-        manifest = (trial / MANIFEST).read_bytes()
-        code = Path(plots.__file__).read_bytes()
-    except OSError:
-        return None
-    return hashlib.sha256(manifest + b"\0" + code).hexdigest()[:16]
-
-
-def cached_plot(trial: Path, png: Path, kind: str) -> Path | None:
-    """Draw one trial figure, or copy it from the cache when the trial has not changed.
-    Returns None when the trial has no such figure (reconstructions of a classifier)."""
-    import shutil
-
-    key = _cache_key(trial)
-    cache = trial.parent / CACHE / f"{trial.name}-{kind}-{key}.png" if key else None
-    missing = trial.parent / CACHE / f"{trial.name}-{kind}-{key}.none" if key else None
-    if cache is not None and cache.is_file():
-        png.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(cache, png)
-        return png
-    if missing is not None and missing.is_file():
-        return None
-    drawn = DRAW[kind](trial, png)
-    if key is not None:
-        try:
-            (trial.parent / CACHE).mkdir(exist_ok=True)
-            for old in (trial.parent / CACHE).glob(f"{trial.name}-{kind}-*"):
-                old.unlink()   # one entry per trial and kind: the current one
-            if drawn is None:
-                missing.touch()  # type: ignore[union-attr]
-            else:
-                tmp = cache.with_suffix(f".tmp{os.getpid()}")  # type: ignore[union-attr]
-                shutil.copyfile(drawn, tmp)
-                tmp.rename(cache)  # type: ignore[arg-type]
-        except OSError:
-            pass   # a read-only results folder: no cache, same report
-    return drawn
-
-
-def _draw_one(args) -> None:
-    import contextlib
-
-    trial, out, kind = args
-    with contextlib.suppress(Exception):  # a damaged trial is named by trial_section, which draws it again
-        cached_plot(Path(trial), Path(out), kind)
-
-
-def render_in_parallel(trials: list[Path], out: Path) -> None:
-    """Fill the cache for every trial whose figures are not cached yet, on all cores."""
-    todo = [t for t in trials if not all(trial_cache_hit(t, kind) for kind in DRAW)]
-    workers = min(len(todo), os.cpu_count() or 1)
-    if workers < 2 or len(todo) < 4:
-        return   # drawn one by one by trial_section
-    from concurrent.futures import ProcessPoolExecutor
-
-    jobs = [(str(t), str(out / f"{t.name}{'' if kind == 'curves' else '-' + kind}.png"), kind)
-            for t in todo for kind in DRAW]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(_draw_one, jobs))
-
-
-def trial_cache_hit(trial: Path, kind: str) -> bool:
-    key = _cache_key(trial)
-    return bool(key) and any((trial.parent / CACHE / f"{trial.name}-{kind}-{key}{ext}").is_file()
-                             for ext in (".png", ".none"))
-
-
 def _study_setup_html(study: Path) -> str:
     """The study's description and the settings every trial shares (swept keys say so)."""
     import yaml
 
     try:
-        record = yaml.safe_load((study / "study.yaml").read_text()) or {}
+        record = yaml.safe_load(fsio.read_text(study / "study.yaml")) or {}
     except (OSError, yaml.YAMLError):
         return ""
     base = record.get("base") if isinstance(record, dict) else None
@@ -260,7 +173,7 @@ def _setup_html(trial: Path, summary: dict) -> str:
     import yaml
 
     try:
-        config = yaml.safe_load((trial / "config.yaml").read_text()) or {}
+        config = yaml.safe_load(fsio.read_text(trial / "config.yaml")) or {}
     except (OSError, yaml.YAMLError):
         return ""
     if not isinstance(config, dict):
@@ -281,18 +194,8 @@ def _setup_html(trial: Path, summary: dict) -> str:
     return f"<table>{rows}</table>" if rows else ""
 
 
-def write_report(path: Path, out: Path | None = None) -> list[Path]:
-    """Write the report into a temporary folder, then put it in place: a report folder is
-    whole or absent. Returns the files written (index.html first)."""
-    path = Path(path)
-    if not path.is_dir():
-        raise ConfigError(f"{path}: no such results folder")
-    out = Path(out) if out else path / "report"
-    relative = write_folder(out, lambda tmp: [p.relative_to(tmp) for p in _write_report(path, tmp)], "the report")
-    return [out / p for p in relative]
-
-
-def _write_report(path: Path, out: Path) -> list[Path]:
+def write_pages(path: Path, out: Path) -> list[Path]:
+    """index.html, its figures and tables for a trial or study folder ``path``, into ``out``."""
     if is_trial(path):
         section, written = trial_section(path, out, "h2")
         body = f"<h1>nnlab trial report</h1>{section}"
@@ -303,11 +206,11 @@ def _write_report(path: Path, out: Path) -> list[Path]:
         trials = sorted(trial_dirs(path), key=lambda t: natural_key(t.name))  # [5] before [100]
         if not trials:
             raise ConfigError(f"{path}: neither a trial folder nor a study folder (no trial folders inside)")
-        all_axes, planned = read_plan(path)
-        every = study_rows(path, all_axes, planned)
+        study = study_table(path)
+        all_axes, every = study.axes, study.rows
         rows = [r for r in every if r["status"] in FINISHED_STATUSES]
         write_summary_csv(path, rows, out / "summary.csv")
-        table = study_table(rows, all_axes)
+        table = rows_frame(rows, all_axes)
         axes = [a for a in all_axes if a != "seed"]
         plotted = table[table["status"] != "corrupt"] if len(table) else table
         answer, tables = _answer(path, table, all_axes, out)
@@ -324,10 +227,26 @@ def _write_report(path: Path, out: Path) -> list[Path]:
             written += pngs
         body = (f"<h1>nnlab study report: {html.escape(path.name)}</h1>"
                 f"<p>{len(every)} trials: {html.escape(', '.join(f'{n} {s}' for s, n in counts.items()))}. "
-                f"Swept: {html.escape(', '.join(axes) or 'nothing but seeds')}.</p>" + _study_setup_html(path) + answer
+                f"Configurations differ in: {html.escape(', '.join(axes) or 'nothing but seeds')}.</p>"
+                + _kernels_html(rows) + _study_setup_html(path) + answer
                 + "".join(_img(p) for p in written if p.suffix == ".png" and p.parent == out)
                 + f"<h2>Trials</h2>{_table_html(table)}<h2>Each trial</h2>{''.join(sections)}")
         title = path.name
     index = out / "index.html"
     index.write_text(PAGE.format(title=html.escape(title), body=body))
     return [index, *written]
+
+
+def _kernels_html(rows: list[dict]) -> str:
+    """A warning when the study's trials were computed with different arithmetic (kernels):
+    their numbers are not the bytes one machine gives, and groups may pool both."""
+    kinds: dict[str, int] = {}
+    for row in rows:
+        if row.get("kernels"):
+            kinds[row["kernels"]] = kinds.get(row["kernels"], 0) + 1
+    if len(kinds) < 2:
+        return ""
+    listed = "; ".join(f"{n} trial(s) with {k}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+    return (f'<p style="color:{SEVERITY_COLORS["warn"]}"><b>Mixed arithmetic:</b> these trials were computed with '
+            f"different kernels ({html.escape(listed)}), so their numbers are not the bytes one machine gives; groups "
+            f"pool them (see the kernels column).</p>")

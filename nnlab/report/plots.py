@@ -58,7 +58,10 @@ def ema(values: np.ndarray, weight: float = EMA_WEIGHT) -> np.ndarray:
 def _read_csv(path: Path):
     import pandas as pd
 
-    return pd.read_csv(path) if path.exists() and path.stat().st_size > 1 else pd.DataFrame()
+    from ..results.frames import read_frame
+
+    frame = read_frame(path)
+    return pd.DataFrame() if frame is None else frame
 
 
 def plot_trial(trial: Path, png: Path) -> Path:
@@ -236,7 +239,7 @@ def _config_label(row, axes: list[str]) -> str:
 
 
 def plot_study(study: Path, table, axes: list[str], out: Path) -> list[Path]:
-    from .groups import Summary
+    from .statistics import Summary
 
     plt = _pyplot()
     written = []

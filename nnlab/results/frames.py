@@ -12,10 +12,15 @@ trial keeps its row in ``trials`` (status ``corrupt``) and contributes no curves
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
+from . import fsio
+from .rows import study_table, trial_row
+from .status import FINISHED_STATUSES, Status
+from .store import folder_status
 
 
 @dataclass
@@ -28,51 +33,45 @@ class Frames:
 
 def load_trial(path: str | Path) -> Frames:
     """One trial folder as Frames (``trials`` has its one row)."""
-    from ..report.html import is_trial
+    from .store import is_trial
 
     path = Path(path)
     if not path.is_dir() or not is_trial(path):
         raise ConfigError(f"{path}: not a trial folder (it needs summary.json, config.yaml, metrics.csv)")
-    return _frames(path.parent, [path], axes=[], planned=[])
+    status, summary = folder_status(path)
+    return _frames(path.parent, [trial_row(path.name, {}, status, summary)], [])
 
 
 def load_study(path: str | Path) -> Frames:
-    """Every trial of a study folder (results/<name>) as Frames."""
-    from .rows import read_plan
-    from .store import trial_dirs
+    """Every finished trial of a study folder (results/<name>) as Frames; trials are seeds
+    of one configuration only when their configs are equal except for the seed (the
+    ``group`` column, config/identity.py)."""
+    from .store import is_trial
 
     path = Path(path)
     if not path.is_dir():
         raise ConfigError(f"{path}: no such study folder")
-    axes, planned = read_plan(path)
-    return _frames(path, trial_dirs(path), axes, planned)
+    if is_trial(path):
+        raise ConfigError(f"{path}: a trial folder, not a study; nnlab.load_trial reads one trial")
+    study = study_table(path)
+    return _frames(path, [r for r in study.rows if r["status"] in FINISHED_STATUSES], study.axes)
 
 
-def _frames(study: Path, folders: list[Path], axes: list[str], planned: list[dict]) -> Frames:
+def _frames(study: Path, rows: list[dict], axes: list[str]) -> Frames:
     import pandas as pd
 
     from ..report.groups import group_rows
-    from ..report.html import study_table
-    from .rows import study_rows, trial_row
-    from .store import FINISHED_STATUSES, folder_status
+    from ..report.html import rows_frame
 
-    if planned or axes:
-        rows = [r for r in study_rows(study, axes, planned) if r["status"] in FINISHED_STATUSES]
-    else:
-        rows = []
-        for folder in folders:
-            status, summary = folder_status(folder)
-            rows.append(trial_row(folder.name, {}, status, summary))
-    trials = study_table(rows, axes)
+    trials = rows_frame(rows, axes)
     epochs, steps = [], []
     for row in rows:
-        if row["status"] == "corrupt":
+        if row["status"] == Status.CORRUPT:
             continue
         tags = {"trial": row["trial"], **{a: row.get(a) for a in axes}}
         for name, into in (("metrics.csv", epochs), ("steps.csv", steps)):
-            file = study / row["trial"] / name
-            if file.is_file() and file.stat().st_size:
-                frame = pd.read_csv(file)
+            frame = read_frame(study / row["trial"] / name)
+            if frame is not None:
                 for key, value in reversed(tags.items()):
                     frame.insert(0, key, [value] * len(frame))
                 into.append(frame)
@@ -81,3 +80,20 @@ def _frames(study: Path, folders: list[Path], axes: list[str], planned: list[dic
                   epochs=pd.concat(epochs, ignore_index=True) if epochs else pd.DataFrame(),
                   steps=pd.concat(steps, ignore_index=True) if steps else pd.DataFrame(),
                   groups=groups)
+
+
+def read_frame(path: Path, **options):
+    """A trial's CSV as a DataFrame, or None when it has no rows (a failed trial's empty
+    metrics.csv) or is not a regular file that can be read (a link to /dev/zero, a FIFO)."""
+    import pandas as pd
+
+    try:
+        text = fsio.read_text(path)
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not text.strip():
+        return None
+    try:
+        return pd.read_csv(io.StringIO(text), **options)
+    except (ValueError, pd.errors.EmptyDataError):
+        return None

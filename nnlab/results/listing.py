@@ -20,10 +20,9 @@ def _counts(statuses: list[str]) -> str:
 
 
 def _study_rows(study: Path) -> list[dict]:
-    from .rows import read_plan, study_rows
+    from .rows import study_table
 
-    axes, planned = read_plan(study)
-    return study_rows(study, axes, planned)
+    return study_table(study).rows
 
 
 def _metric(row: dict) -> str:
@@ -37,8 +36,7 @@ def _metric(row: dict) -> str:
 
 
 def list_results(path: Path) -> list[str]:
-    from ..report.html import is_trial
-    from .store import trial_dirs
+    from .store import is_trial, trial_dirs
 
     path = Path(path)
     if not path.is_dir():

@@ -9,8 +9,10 @@ from pathlib import Path
 from ..config import load_config
 from ..errors import ConfigError, NnlabError
 from ..train.trial import run_trial
+from . import fsio
 from .csvtext import to_csv
-from .store import fingerprint_of_files, finish_summary, metrics_without_timing, read_summary, verify_trial
+from .manifest import fingerprint_of_files, metrics_without_timing, trial_files
+from .store import read_summary, verify_trial
 
 
 @dataclass
@@ -49,14 +51,14 @@ def reproduce(trial: Path) -> Reproduction:
         raise CorruptTrial(f"{trial}: corrupt: cannot read its metrics, steps or final weights ({exc})") from None
     exp = load_config(trial / "config.yaml")
     records = run_trial(exp, threads=os.cpu_count() or 1)   # the bytes do not depend on the threads
-    finish_summary(records)
+    trial_files(records)
     fresh = records.summary.get("fingerprint", "?")
     if fresh == stored:
         return Reproduction(True, stored, fresh, None)
     from ..runtime.pinning import differences
 
     changed = differences(recorded, records.summary.get("environment") or {})
-    stored_rows = metrics_without_timing((trial / "metrics.csv").read_text()).splitlines()
+    stored_rows = metrics_without_timing(fsio.read_text(trial / "metrics.csv")).splitlines()
     fresh_rows = metrics_without_timing(to_csv(records.metrics)).splitlines()
     first = next((i for i, (a, b) in enumerate(zip(stored_rows, fresh_rows, strict=False)) if a != b), None)
     if first is None and len(stored_rows) != len(fresh_rows):

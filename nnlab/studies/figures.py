@@ -49,7 +49,7 @@ def dots(sd: StudyData, ax, metric: str, scale: float = 1.0, groups: list[dict] 
          label=None, ylabel: str | None = None, title: str | None = None, complete: bool = False) -> None:
     """Per group: each seed's value as a dot, the mean ± 95% interval as a red bar
     (over complete trials; diverged trials' dots are drawn hollow when ``complete`` is False)."""
-    from ..report.groups import Summary
+    from ..report.statistics import Summary
 
     groups = groups or sd.groups()
     for x, group in enumerate(groups):

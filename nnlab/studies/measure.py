@@ -67,6 +67,7 @@ class StudyData:
         swept axes by named columns (one 'batch norm' column for a zip of two keys)."""
         import pandas as pd
 
+        from ..results.frames import read_frame
         from ..results.store import trial_status
 
         self.dir = Path(study_dir)
@@ -83,8 +84,8 @@ class StudyData:
             else:
                 row.update({_short(a): self.label(_short(a), trial.values.get(a)) for a in swept})
             if folder is not None and status in ("complete", "diverged"):
-                metrics = pd.read_csv(folder / "metrics.csv")
-                steps = pd.read_csv(folder / "steps.csv", usecols=["loss"]) if (folder / "steps.csv").stat().st_size else None
+                metrics = read_frame(folder / "metrics.csv")
+                steps = read_frame(folder / "steps.csv", usecols=["loss"])
                 self.metrics[trial.id] = metrics
                 self.summaries[trial.id] = summary or {}
                 if steps is not None:
@@ -147,7 +148,7 @@ class StudyData:
     # ------------------------------------------------------------ statistics
 
     def stat(self, metric: str, scale: float = 1.0, complete: bool = True, **where):
-        from ..report.groups import Summary
+        from ..report.statistics import Summary
 
         return Summary.of([v * scale for v in self.pooled(metric, complete, **where)])
 
@@ -171,16 +172,13 @@ class StudyData:
 
     def diff(self, metric: str, a: dict, b: dict, scale: float = 1.0) -> Difference:
         """Group a minus group b, paired by seed when both ran the same seeds."""
-        from ..report.groups import _interval
+        from ..report.statistics import difference, paired_by_seed
 
-        va, vb = self.values(metric, **a), self.values(metric, **b)
-        common = sorted(set(va) & set(vb))
-        paired = len(common) >= 2 and len(common) == len(va) == len(vb)
-        xa = np.array([va[s] for s in common] if paired else list(va.values())) * scale
-        xb = np.array([vb[s] for s in common] if paired else list(vb.values())) * scale
+        xa, xb, paired = paired_by_seed(self.values(metric, **a), self.values(metric, **b))
+        xa, xb = xa * scale, xb * scale
         if not len(xa) or not len(xb):
             return Difference(math.nan, None, 0, False)
-        gain, half = _interval(xa, xb, paired)
+        gain, half = difference(xa, xb, paired)
         return Difference(gain, half, min(len(xa), len(xb)), paired)
 
     # ------------------------------------------------------------ diagnosis

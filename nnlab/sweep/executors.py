@@ -1,6 +1,6 @@
 """Where trials run: in this process, in a pool of local worker processes, or on a Dask
-cluster. Every executor runs the same function, :func:`execute`, on a resolved config and
-hands back the trial's records; only the calling process writes the study.
+cluster (``dask.py``). Every executor runs the same function, :func:`execute`, on a resolved
+config and hands back the trial's records; only the calling process writes the study.
 
 To add an executor: implement the :class:`Executor` protocol and add it to
 ``make_executor``.
@@ -11,7 +11,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
-import re
 import signal
 from collections import deque
 from typing import Protocol
@@ -29,6 +28,7 @@ class Executor(Protocol):
     ``capacity`` in flight; ``close`` when done, ``terminate`` on an interrupt."""
 
     name: str
+    where: str    # for the line before a study runs: "on 2 worker processes"
 
     @property
     def capacity(self) -> int: ...
@@ -36,6 +36,10 @@ class Executor(Protocol):
     def submit(self, trial_id: str, config: dict) -> None: ...
 
     def next_done(self) -> tuple[str, TrialRecords]: ...
+
+    def check(self, trials: list) -> None:
+        """Before the first submit: ConfigError if the trials cannot run here as planned (a Dask
+        worker that would compute other bytes, or lacks the data)."""
 
     def close(self) -> None: ...
 
@@ -54,11 +58,15 @@ class SerialExecutor:
 
     name = "serial"
     capacity = 1
+    where = "in this process"
 
     def __init__(self, threads: int = 1, observer=None):
         self.pending: deque = deque()
         self.threads = threads
         self.observer = observer
+
+    def check(self, trials: list) -> None:
+        pass
 
     def submit(self, trial_id: str, config: dict) -> None:
         self.pending.append((trial_id, config))
@@ -77,8 +85,24 @@ class SerialExecutor:
 def _worker_init() -> None:
     # Ctrl-C goes to the parent, which stops the pool; workers just die with it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(BLAS_THREADS)
+
+
+def die_with_parent() -> None:
+    """Linux: SIGKILL this process when the one that started it ends. The pool's forkserver
+    dies with the sweep (runtime/jit_preload.py) and each worker with the forkserver: a sweep
+    killed with SIGKILL used to leave its workers to finish their trial and each print a
+    BrokenPipeError traceback, writing its result to the dead sweep."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass   # not Linux: a worker of a killed sweep may still print its broken pipe
 
 
 class LocalExecutor:
@@ -89,10 +113,25 @@ class LocalExecutor:
 
     def __init__(self, workers: int):
         self.capacity = workers
+        self.where = f"on {workers} worker processes"
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["nnlab.sweep.executors", "nnlab.runtime.jit_preload"])   # workers fork with both
-        self.pool = context.Pool(workers, initializer=_worker_init)
+        # The pool's helper processes (forkserver, resource tracker) start here and inherit this:
+        # after a kill, the tracker's "leaked semaphore" warning is no news to the user.
+        quiet = "ignore::UserWarning:multiprocessing.resource_tracker"
+        before = os.environ.get("PYTHONWARNINGS")
+        os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [before, quiet]))
+        try:
+            self.pool = context.Pool(workers, initializer=_worker_init)
+        finally:
+            if before is None:
+                os.environ.pop("PYTHONWARNINGS", None)
+            else:
+                os.environ["PYTHONWARNINGS"] = before
         self.done: queue.Queue = queue.Queue()
+
+    def check(self, trials: list) -> None:
+        pass   # its workers fork from this machine's nnlab: the same kernels
 
     def submit(self, trial_id: str, config: dict) -> None:
         self.pool.apply_async(
@@ -110,58 +149,6 @@ class LocalExecutor:
     def terminate(self):
         self.pool.terminate()
         self.pool.join()
-
-
-class DaskExecutor:
-    """Trials run on a Dask distributed cluster; records come back to this client, which
-    alone writes the study (no shared file system needed). ``scheduler`` is an address
-    (tcp://host:8786) or the path of a scheduler file."""
-
-    name = "dask"
-
-    def __init__(self, scheduler: str, connect_timeout: float = 30):
-        try:
-            from distributed import Client, as_completed
-        except ImportError:
-            raise ConfigError("--executor dask needs dask.distributed: pip install 'nnlab[dask]'") from None
-        is_address = "://" in scheduler or re.fullmatch(r"[\w.-]+:\d+", scheduler)
-        try:
-            if is_address:
-                self.client = Client(scheduler, timeout=connect_timeout)
-            else:
-                self.client = Client(scheduler_file=scheduler, timeout=connect_timeout)
-            self.client.wait_for_workers(1, timeout=connect_timeout)
-        except (OSError, TimeoutError) as exc:
-            raise ConfigError(f"cannot reach the Dask scheduler (or any worker) at {scheduler}: {exc}") from None
-        self.as_completed = as_completed()
-        self.futures = {}
-
-    @property
-    def capacity(self) -> int:
-        """One trial per worker thread currently on the cluster (workers may join later)."""
-        return max(sum(self.client.nthreads().values()), 1)
-
-    def submit(self, trial_id: str, config: dict) -> None:
-        future = self.client.submit(execute, config, key=f"nnlab-{trial_id}-{os.getpid()}", pure=False)
-        self.futures[future.key] = (trial_id, config, future)
-        self.as_completed.add(future)
-
-    def next_done(self):
-        future = next(self.as_completed)
-        trial_id, config, _ = self.futures.pop(future.key)
-        try:
-            return trial_id, future.result()
-        except Exception as exc:  # a worker died or the task was lost
-            return trial_id, failed_records(config, exc)
-
-    def close(self):
-        self.client.close()
-
-    def terminate(self):
-        try:
-            self.client.cancel([future for _, _, future in self.futures.values()])
-        finally:
-            self.client.close()
 
 
 def executor_workers(kind: str, workers: int | None, scheduler: str | None) -> int:
@@ -193,6 +180,8 @@ def make_executor(kind: str, workers: int | None, scheduler: str | None) -> Exec
     """The executor a command line asks for (options checked by ``executor_workers``)."""
     local = executor_workers(kind, workers, scheduler)
     if kind == "dask":
+        from .dask import DaskExecutor
+
         assert scheduler is not None
         return DaskExecutor(scheduler)
     return SerialExecutor() if local == 1 else LocalExecutor(local)

@@ -29,7 +29,7 @@ from ..config import (
 )
 from ..config.overrides import check_unique_keys
 from ..errors import ConfigError
-from .naming import trial_name
+from ..results.naming import trial_name
 
 
 @dataclass(frozen=True)
@@ -230,3 +230,17 @@ def _with_values(base: dict, values: dict) -> dict:
     for key, value in values.items():
         set_path(data, key, value)
     return data
+
+
+def load_plan(config, overrides: list[str] | tuple = (), single: bool = False) -> Plan:
+    """The plan of a config file with command-line overrides: its sweep (``nnlab sweep``), or
+    with ``single`` its one base trial (``nnlab run``). The study is named after the file
+    unless the config says ``name``."""
+    from pathlib import Path
+
+    from ..config import read_yaml
+
+    config = Path(config)
+    data, lines = read_yaml(config)
+    data.setdefault("name", config.stem)
+    return (plan_run if single else plan)(data, list(overrides), str(config), lines)

@@ -151,7 +151,11 @@ def check_memory(exp: Experiment, concurrent: int = 1, available: int | None = N
 
 
 def check_writable(folder: Path) -> None:
-    """ConfigError unless results can be written under ``folder`` (nothing is created here)."""
+    """ConfigError unless results can be written under ``folder``: a file is created (and
+    removed at once) in the nearest folder of the path that exists, so a read-only file
+    system, a special one (/proc, /sys) or missing permissions are found before training."""
+    import tempfile
+
     folder = Path(folder)
     probe = folder
     while not probe.exists():
@@ -160,6 +164,18 @@ def check_writable(folder: Path) -> None:
         probe = probe.parent
     if probe.exists() and not probe.is_dir():
         raise ConfigError(f"{probe}: is a file, so results cannot be written under it; choose another -o/--results-dir")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise ConfigError(f"{probe}: not writable, so results cannot be written to {folder}; "
-                          "choose another -o/--results-dir")
+    try:
+        handle, name = tempfile.mkstemp(prefix=".nnlab-write-check-", dir=probe)
+        os.close(handle)
+        os.unlink(name)
+    except OSError as exc:
+        raise ConfigError(f"{probe}: not writable ({exc.strerror or exc}), so results cannot be written to {folder}; "
+                          "choose another -o/--results-dir") from None
+
+
+def preflight(trials: list, study_dir: Path, concurrent: int = 1) -> None:
+    """Both checks for a planned study before anything runs: its folder can be written, and
+    ``concurrent`` of its trials fit in memory at once (0: they run elsewhere, on a cluster)."""
+    check_writable(study_dir)
+    for trial in trials if concurrent else []:
+        check_memory(trial.experiment, concurrent=min(concurrent, len(trials)))

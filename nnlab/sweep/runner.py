@@ -1,194 +1,229 @@
-"""Running planned trials: skip what is done, claim what is not, write as trials finish.
+"""Running a planned study: skip what is done, claim what is not, write as trials finish.
 
-``run_trials`` is the one trial path of both commands (``nnlab run`` is a one-trial plan);
-``run_study`` adds the study's own files around it. Safety properties:
+:func:`run_study` is the one path of ``nnlab run`` (a one-trial plan), ``nnlab sweep`` and
+``nnlab fix``. Safety properties:
 
-* a trial folder appears whole or not at all (``store.write_trial``);
-* before training a trial, this process takes its claim (``claims.py``), so no trial runs
-  twice, even with two processes on one study;
-* ``summary.csv`` is rebuilt from the trial folders after every finished trial, so a kill
-  at any moment loses only the trials in flight.
+* the plan is recorded in the study's index (``results/index.py``) before anything runs, and
+  a study keeps every plan it was run with, even with several processes at once;
+* before training a trial, this process takes its claim in the index, so no trial runs
+  twice, even with two processes on one study, and a claim is believed only while its owner
+  provably runs;
+* a trial folder appears whole or not at all (``results/store.py``);
+* ``study.yaml`` and ``summary.csv`` are rewritten from the index and the folders under the
+  study's lock after every finished trial, so a kill at any moment loses only the trials in
+  flight, and they never go back to an older state.
 """
 
 from __future__ import annotations
 
-import shutil
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from .. import __version__
 from ..config import dump_yaml
-from ..results.rows import read_plan, study_rows, write_summary_csv
-from ..results.store import (
-    COMPLETE_STATUSES,
-    RERUN_ON_RETRY,
-    clean_temporaries,
-    find_trial,
-    make_dir,
-    trial_status,
-    write_text_atomic,
-    write_trial,
-)
-from .claims import claim, release
+from ..config.identity import leaves
+from ..errors import NnlabError
+from ..results.index import STALE_SECONDS, StudyIndex
+from ..results.rows import study_table, write_summary_csv
+from ..results.status import COMPLETE_STATUSES, FINISHED_STATUSES, RERUN_ON_RETRY, Status
+from ..results.store import find_trial, recover, remove_created, trial_status, write_text_atomic, write_trial
 from .executors import Executor
-from .naming import hash_of
 from .plan import Plan, Trial
-
-
-def plan_rows(study_dir: Path) -> list[dict]:
-    """summary.csv's rows: every trial any plan of the study asked for (study.yaml)."""
-    axes, planned = read_plan(study_dir)
-    return study_rows(study_dir, axes, planned, unplanned=False)
-
-
-def merged_plan(study_dir: Path, plan: Plan) -> dict:
-    """study.yaml's content after this plan: a study keeps every plan it was run with.
-
-    Running the same study again with other axes (fewer seeds, one configuration) adds
-    a plan instead of replacing the record: the trials of earlier plans stay in study.yaml
-    and in summary.csv, and ``plans`` lists each distinct plan, oldest first."""
-    path = study_dir / "study.yaml"
-    try:
-        earlier = yaml.safe_load(path.read_text()) if path.is_file() else None
-    except (OSError, yaml.YAMLError):
-        earlier = None
-    earlier = earlier if isinstance(earlier, dict) else {}
-    trials = [t for t in earlier.get("trials") or [] if isinstance(t, dict) and "id" in t]
-    known = {hash_of(t["id"]) for t in trials}
-    trials += [{"id": t.id, **({"values": t.values} if t.values else {})}
-               for t in plan.trials if t.config_hash not in known]
-    base = {k: v for k, v in plan.base.items() if k not in ("sweep", "name", "description")}
-    this_plan = {"axes": plan.axes, "trials": [t.id for t in plan.trials], "base": base}
-    plans = [p for p in earlier.get("plans") or [] if isinstance(p, dict)]
-    if not plans and earlier.get("trials"):  # written before plans were recorded: one plan
-        old_base = {k: v for k, v in (earlier.get("base") or {}).items() if k not in ("sweep", "name", "description")}
-        plans = [{"axes": earlier.get("axes") or [], "base": old_base,
-                  "trials": [t["id"] for t in trials if hash_of(t["id"]) in known]}]
-    if this_plan not in plans:
-        plans.append(this_plan)
-    # A key the plans' base configs set differently (train.epochs=2, then 3) tells their
-    # trials apart as much as an axis does: it becomes a column of summary.csv too.
-    differing = _differing_keys([p.get("base") or {} for p in plans])
-    axes = list(dict.fromkeys([a for p in plans for a in p["axes"] if a != "seed"] + differing
-                              + (["seed"] if any("seed" in p["axes"] for p in plans) else [])))
-    return {"study": plan.study, "nnlab": __version__, "axes": axes, "trials": trials, "plans": plans,
-            "base": plan.base}
-
-
-def _differing_keys(bases: list[dict]) -> list[str]:
-    """Dotted key paths whose values differ between the given configs (leaves only)."""
-    def leaves(node, prefix=""):
-        if isinstance(node, dict) and node:
-            for key, value in node.items():
-                yield from leaves(value, f"{prefix}{key}.")
-        else:
-            yield prefix[:-1], node
-
-    flat = [dict(leaves(base)) for base in bases if base]
-    keys = list(dict.fromkeys(k for f in flat for k in f))
-    return [k for k in keys if len({repr(f.get(k)) for f in flat}) > 1]
-
-
-def write_study_files(study_dir: Path, plan: Plan) -> None:
-    """study.yaml (what was planned) and summary.csv (where each trial stands), atomically."""
-    make_dir(study_dir)
-    write_text_atomic(study_dir / "study.yaml", dump_yaml(merged_plan(study_dir, plan)))
-    write_summary_csv(study_dir, plan_rows(study_dir))
 
 
 @dataclass
 class StudyOutcome:
     ran: list[str] = field(default_factory=list)        # trials trained by this process
     skipped: list[str] = field(default_factory=list)    # already complete (or failed, without --retry)
-    elsewhere: list[str] = field(default_factory=list)  # claimed by another live process
+    elsewhere: dict[str, str] = field(default_factory=dict)  # claimed by another live process: id -> who
     statuses: dict[str, str] = field(default_factory=dict)
+    folders: dict[str, Path] = field(default_factory=dict)
+    summaries: dict[str, dict] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[str]:
-        return [t for t, s in self.statuses.items() if s == "failed"]
+        return [t for t, s in self.statuses.items() if s == Status.FAILED]
+
+    @property
+    def corrupt(self) -> list[str]:
+        return [t for t, s in self.statuses.items() if s == Status.CORRUPT]
 
 
-def to_run(study_dir: Path, trials: list[Trial], force: bool = False,
-           retry: bool = False) -> tuple[list[Trial], list[Trial]]:
+def rerun_statuses(force: bool = False, retry: bool = False) -> tuple:
+    """The statuses of trials a command runs again: every one with --force, failed and
+    corrupt ones with --retry, none otherwise (pending and running trials always run)."""
+    if force:
+        return tuple(Status)
+    return RERUN_ON_RETRY if retry else ()
+
+
+def to_run(study_dir: Path, trials: list[Trial], rerun: tuple = ()) -> tuple[list[Trial], list[Trial]]:
     """(trials to run, trials to skip) given what is on disk."""
     run, skip = [], []
     for trial in trials:
-        status, _, _ = trial_status(study_dir, trial.config_hash)
-        if force or status in ("pending", "running") or (retry and status in RERUN_ON_RETRY):
-            run.append(trial)
-        else:
-            skip.append(trial)
+        status, _, _ = trial_status(study_dir, trial.config_hash, owners={})
+        (run if status == Status.PENDING or status in rerun else skip).append(trial)
     return run, skip
 
 
-def run_trials(trials: list[Trial], study_dir: Path, executor: Executor, force: bool = False,
-               retry: bool = False, on_done: Callable | None = None,
-               after_each: Callable[[], None] | None = None) -> StudyOutcome:
-    """Run every trial that is not done through ``executor``; ``on_done(trial, status,
-    summary, folder)`` reports each finished one, ``after_each()`` runs after each write.
+def record_plan(index: StudyIndex, plan: Plan) -> None:
+    """Add the plan to the study's index and rewrite study.yaml from it (under the lock)."""
+    base = {k: v for k, v in plan.base.items() if k not in ("sweep", "name", "description")}
+    record = {"axes": plan.axes, "trials": [t.id for t in plan.trials], "base": base}
+    with index.locked():
+        index.add_plan(record)
+        index.add_trials([(t.config_hash, t.id, t.values) for t in plan.trials])
+        index.set_meta("study", plan.study)
+        index.set_meta("base", plan.base)
+        write_text_atomic(index.folder / "study.yaml", dump_yaml(study_yaml(index)))
+
+
+def study_yaml(index: StudyIndex) -> dict:
+    """study.yaml's content: every plan the study was run with (oldest first), every trial
+    they planned with its swept values, the axes of all of them (with keys that the plans'
+    base configs set differently, e.g. train.epochs=2 in one and 3 in another), and the
+    latest plan's base config."""
+    plans = index.plans()
+    bases = [leaves(p.get("base") or {}) for p in plans]
+    differing = [k for k in dict.fromkeys(k for b in bases for k in b) if len({repr(b.get(k)) for b in bases}) > 1]
+    axes = list(dict.fromkeys([a for p in plans for a in p["axes"] if a != "seed"] + differing
+                              + (["seed"] if any("seed" in p["axes"] for p in plans) else [])))
+    return {"study": index.meta("study"), "nnlab": __version__, "axes": axes, "trials": index.trials(),
+            "plans": plans, "base": index.meta("base")}
+
+
+def write_summary(index: StudyIndex) -> None:
+    """summary.csv from the index and the folders, under the study's lock."""
+    with index.locked():
+        write_summary_csv(index.folder, study_table(index.folder, owners=index.owners()).rows)
+
+
+def run_study(plan: Plan, study_dir: Path, executor: Executor, rerun: tuple = (),
+              on_done: Callable | None = None) -> StudyOutcome:
+    """Run every trial of ``plan`` that is not done (``rerun``: statuses to run again) through
+    ``executor``; ``on_done(trial, status, summary, folder)`` reports each finished one.
 
     On KeyboardInterrupt (or an error raised before a trial could be recorded, such as a
     missing dataset in ``nnlab run``) the executor is terminated, claims are released,
-    ``after_each`` runs once more and the exception propagates; a folder this call created
-    is removed again when no trial was written into it."""
+    summary.csv is brought up to date and the exception propagates; a folder this call
+    created is removed again when no trial was written into it."""
+    study_dir = Path(study_dir)
     created = _first_missing(study_dir)
-    make_dir(study_dir)
-    clean_temporaries(study_dir)
-    todo, skip = to_run(study_dir, trials, force, retry)
-    outcome = StudyOutcome(skipped=[t.id for t in skip])
-    for trial in skip:
-        outcome.statuses[trial.id] = trial_status(study_dir, trial.config_hash)[0]
-    pending = list(todo)
+    index = StudyIndex(study_dir)
+    outcome = StudyOutcome()
     inflight: dict[str, Trial] = {}
     try:
+        index.open()
+        recover(study_dir)
+        record_plan(index, plan)
+        write_summary(index)   # where every trial stands before any runs (some may be corrupt, or done)
+        todo, skip = to_run(study_dir, plan.trials, rerun)
+        if todo:
+            executor.check(todo)
+        for trial in skip:
+            _note(outcome, trial, study_dir, skipped=True)
+        pending = list(todo)
         while pending or inflight:
             while pending and len(inflight) < executor.capacity:
                 trial = pending.pop(0)
                 inflight[trial.id] = trial  # before the claim: an interrupt in between still releases it
-                if not claim(study_dir, trial.config_hash):
+                owner = index.claim(trial.config_hash)
+                if owner is not None:
                     del inflight[trial.id]
-                    outcome.elsewhere.append(trial.id)
-                    outcome.statuses[trial.id] = "running"
+                    outcome.elsewhere[trial.id] = owner.describe()
+                    outcome.statuses[trial.id] = Status.RUNNING.value
                     continue
                 # Check only once the claim is ours: another process may have finished the trial
                 # since `todo` was computed, and it writes the folder before it releases.
-                status, _, _ = trial_status(study_dir, trial.config_hash)
-                if not force and status in COMPLETE_STATUSES + (() if retry else RERUN_ON_RETRY):
-                    release(study_dir, trial.config_hash)
+                status, _, _ = trial_status(study_dir, trial.config_hash, owners={})
+                if status != Status.PENDING and status not in rerun:
+                    index.release(trial.config_hash)
                     del inflight[trial.id]
-                    outcome.skipped.append(trial.id)   # finished meanwhile by another process
-                    outcome.statuses[trial.id] = status
+                    _note(outcome, trial, study_dir, skipped=True)   # finished meanwhile by another process
                     continue
                 executor.submit(trial.id, trial.experiment.resolved())
             if not inflight:
                 break
             trial_id, records = executor.next_done()
             trial = inflight[trial_id]
-            target = find_trial(study_dir, trial.config_hash) or study_dir / trial.id
-            folder = write_trial(target, records)
-            release(study_dir, trial.config_hash)
+            folder = write_trial(find_trial(study_dir, trial.config_hash) or study_dir / trial.id, records)
+            index.release(trial.config_hash)
             del inflight[trial_id]  # only now: an interrupt before this still releases the claim
-            if after_each:
-                after_each()
-            status = records.summary["status"]
             outcome.ran.append(trial.id)
-            outcome.statuses[trial.id] = status
+            _note(outcome, trial, study_dir)
+            write_summary(index)
             if on_done:
-                on_done(trial, status, records.summary, folder)
+                on_done(trial, outcome.statuses[trial.id], outcome.summaries[trial.id], folder)
         executor.close()
     except BaseException:
         executor.terminate()
-        for trial in inflight.values():
-            release(study_dir, trial.config_hash)
+        index.release(*(trial.config_hash for trial in inflight.values()))
         if created is not None and not outcome.ran:
-            shutil.rmtree(created, ignore_errors=True)
-        elif after_each:
-            after_each()
+            index.close()
+            remove_created(created)
+        elif index.conn is not None:
+            with contextlib.suppress(Exception):   # the first error is the one to report
+                write_summary(index)
         raise
+    finally:
+        index.close()
     return outcome
+
+
+@dataclass
+class Single:
+    """What ``nnlab run`` did with its trial: ``trained`` it, found it already ``done`` (a
+    complete or diverged trial of this exact config), or saw another process finish it
+    ``meanwhile``."""
+
+    what: str
+    status: str
+    folder: Path
+    summary: dict
+
+
+def run_single(plan: Plan, study_dir: Path, executor: Executor, force: bool = False) -> Single:
+    """``nnlab run``: the plan's one trial as a one-trial study. A finished trial of this
+    config is shown instead of trained again (unless ``force``), a failed one is trained
+    again; a corrupt one, or one another process is training now, is an error (exit 1)."""
+    trial = plan.trials[0]
+    status, folder, summary = trial_status(study_dir, trial.config_hash)
+    if folder is not None and status in COMPLETE_STATUSES and not force:
+        return Single("done", status, folder, summary or {})
+    if status == Status.CORRUPT and not force:
+        raise NnlabError(f"{folder} holds this config but is corrupt: {(summary or {}).get('error')}; "
+                         "--force trains it again")
+    if status == Status.RUNNING:
+        raise NnlabError(busy(study_dir, (summary or {}).get("claimed_by")))
+    outcome = run_study(plan, study_dir, executor, rerun=rerun_statuses(force) or (Status.FAILED,))
+    if trial.id in outcome.elsewhere:
+        raise NnlabError(busy(study_dir, outcome.elsewhere[trial.id]))
+    what = "trained" if trial.id in outcome.ran else "meanwhile"
+    return Single(what, outcome.statuses[trial.id], outcome.folders[trial.id], outcome.summaries[trial.id])
+
+
+def busy(study_dir: Path, owner: str | None) -> str:
+    """The one line for a trial another process is training now."""
+    return (f"another nnlab process ({owner or 'unknown'}) is training this exact config in {study_dir} right now; "
+            f"wait for it and run the command again to see its result (a claim is dropped as soon as its process "
+            f"is gone; one from another host after {STALE_SECONDS // 60} minutes without a heartbeat)")
+
+
+def finished_count(study_dir: Path, plan: Plan) -> int:
+    """How many of the plan's trials have a folder (complete, diverged, failed or corrupt)."""
+    return sum(1 for t in plan.trials if trial_status(study_dir, t.config_hash, owners={})[0] in FINISHED_STATUSES)
+
+
+def _note(outcome: StudyOutcome, trial: Trial, study_dir: Path, skipped: bool = False) -> None:
+    status, folder, summary = trial_status(study_dir, trial.config_hash, owners={})
+    outcome.statuses[trial.id] = status
+    outcome.summaries[trial.id] = summary or {}
+    if folder is not None:
+        outcome.folders[trial.id] = folder
+    if skipped:
+        outcome.skipped.append(trial.id)
 
 
 def _first_missing(folder: Path) -> Path | None:
@@ -201,9 +236,3 @@ def _first_missing(folder: Path) -> Path | None:
     return missing
 
 
-def run_study(plan: Plan, study_dir: Path, executor: Executor, force: bool = False, retry: bool = False,
-              on_done: Callable | None = None) -> StudyOutcome:
-    """``run_trials`` for a sweep: study.yaml first, summary.csv after every finished trial."""
-    write_study_files(study_dir, plan)
-    return run_trials(plan.trials, study_dir, executor, force, retry, on_done,
-                      after_each=lambda: write_summary_csv(study_dir, plan_rows(study_dir)))

@@ -31,9 +31,19 @@ class FitResult:
 
     @property
     def divergence(self) -> dict | None:
-        """{what, epoch, step} when training diverged (summary.json's ``diverged``)."""
+        """{what, epoch, step} when training diverged (summary.json's ``diverged``), with the
+        loss it ``exploded`` to and the ``limit`` it passed when it stayed finite."""
         stop = self.stop
-        return {"what": stop.detail["what"], "epoch": stop.epoch, "step": stop.step} if stop.reason == "diverged" else None
+        if stop.reason != "diverged":
+            return None
+        return {"epoch": stop.epoch, "step": stop.step, **stop.detail}
+
+
+# A finite loss this many times above max(its start, 1) has diverged as surely as a NaN: the
+# weights have left any useful range (Adam at lr 1e30 on XOR ends at a loss of 5.5e28 with
+# weights near 1e30, one float32 step from overflow). No healthy run comes near: the spikiest
+# shipped study (full-batch GD, loss up 3-10x) stays five orders of magnitude below.
+EXPLODED = 1e6
 
 
 def batch_size(setup: TrialSetup) -> int:
@@ -125,6 +135,8 @@ def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = ()) -> FitResult:
     records.metrics.append(row)
     for callback in callbacks:
         callback.on_epoch_end(row, state)
+    limit = EXPLODED * max(row["train_loss"], 1.0) if math.isfinite(row["train_loss"]) else math.inf
+    per_example = 1.0 / batch if exp.loss.reduction == "sum" else 1.0   # steps.csv holds a sum then
     epoch_times: list[float] = []
     norms: list[float] = []
     for epoch in range(1, exp.train.epochs + 1):
@@ -144,6 +156,10 @@ def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = ()) -> FitResult:
             if not (math.isfinite(loss) and math.isfinite(grad_norm)):
                 state.stop = Stop("diverged", epoch, state.step, {"what": "loss" if not math.isfinite(loss) else "gradient"})
                 break
+            if loss * per_example > limit:
+                state.stop = Stop("diverged", epoch, state.step, {"what": "loss", "exploded": loss * per_example,
+                                                                  "limit": limit})
+                break
             norms.append(grad_norm)
             for callback in callbacks:
                 callback.on_step_end(epoch, b + 1, per_epoch, state.step, loss)
@@ -162,6 +178,11 @@ def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = ()) -> FitResult:
         records.metrics.append(row)
         if not all(math.isfinite(v) for k, v in row.items() if k.endswith("_loss")):
             state.stop = Stop("diverged", epoch, state.step, {"what": "evaluation loss"})
+            break
+        exploded = max(row[k] for k in row if k.endswith("_loss"))
+        if exploded > limit:
+            state.stop = Stop("diverged", epoch, state.step, {"what": "evaluation loss", "exploded": exploded,
+                                                              "limit": limit})
             break
         for callback in callbacks:
             callback.on_epoch_end(row, state)

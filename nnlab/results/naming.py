@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..results.csvtext import format_value
+from .csvtext import format_value
 
 SLUG_LIMIT = 80
 
