@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from nnlab.config import apply_overrides, validate
-from nnlab.data.datasets import find_idx
+from nnlab.data.idx import find_idx
 from nnlab.train.trial import run_trial
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
@@ -40,7 +40,7 @@ SCENARIOS = [
     ("small-set overfitting", "spirals.yaml", ["data.n_samples=120", "data.validation=0.5", "data.noise=0.5", "model.hidden=[256,256]", "train.epochs=150", "train.batch_size=16"], ["overfitting"], ["spiky_run", "dead_units", "large_updates", "exploding_gradients"]),
     ("deep sigmoid", "spirals.yaml", ["model.activation=sigmoid", "model.init=glorot_uniform", "model.hidden=[64,64,64,64,64,64,64,64,64,64]", "optimizer.name=sgd", "optimizer.lr=0.1", "train.epochs=20"], ["vanishing_gradients", "plateau"], ["classes_never_predicted"]),
     # learns spirals all the same (97% test accuracy): its findings are information; on MNIST
-    # it does not (tests/test_fix.py: nnlab fix verifies glorot_uniform there)
+    # it does not (tests/diagnose/test_fix.py: nnlab fix verifies glorot_uniform there)
     ("tanh N(0,1)", "spirals.yaml", ["model.activation=tanh", "model.init=normal(std=1.0)", "model.hidden=[256,256,256]", "train.epochs=10"], [], ["init_loss", "saturated_units", "saturated_at_init", "spiky_run", "exploding_gradients", "overfitting", "large_updates"]),
     # learns all the same on spirals: the doctor's warning is information then (the harm gate)
     ("relu output + CE", "spirals.yaml", ["model.output=relu"], [], ["output_activation_with_cross_entropy", "plateau", "classes_never_predicted"]),

@@ -148,7 +148,7 @@ def main() -> None:
                         help="also time PyTorch held to AVX2, the instructions of nnlab's pinned kernels "
                              "(differs from the default on AVX-512 machines)")
     args = parser.parse_args()
-    from nnlab.data.datasets import find_idx
+    from nnlab.data.idx import find_idx
 
     if find_idx("mnist", None) is None:
         raise SystemExit("MNIST not found: set NNLAB_DATA to a folder holding mnist/ or run `nnlab data fetch mnist`")

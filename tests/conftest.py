@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 import nnlab  # noqa: F401  (importing nnlab pins the kernels; pytest and typer do not load NumPy)
 from nnlab.cli.app import app
-from nnlab.data.datasets import find_idx
+from nnlab.data.idx import find_idx
 
 ROOT = Path(__file__).resolve().parent.parent
 if os.environ.get("NNLAB_DATA") and not Path(os.environ["NNLAB_DATA"]).is_absolute():
@@ -109,5 +109,5 @@ def l2_gradient_errors(setup, x, t) -> dict:
         return setup.objective.loss.forward(out, t)[0] + l2_penalty(setup)
 
     train_step(setup, x, t, 1, [])
-    return {i: rel_error(captured[f"{i}.W"], numerical_gradient(cost, setup.model.layers[i].params["W"]))
+    return {i: rel_error(captured[f"layers.{i}.W"], numerical_gradient(cost, setup.model.layers[i].params["W"]))
             for i in setup.weight_indices}

@@ -23,8 +23,9 @@ def data_list(root: Optional[Path] = typer.Option(None, "--root", help="Extra fo
 
     Example: NNLAB_DATA=/data nnlab data list
     """
-    from ..data.datasets import DATASET_KINDS, data_dirs, find_idx
+    from ..data.datasets import DATASET_KINDS
     from ..data.generated import GENERATORS
+    from ..data.idx import data_dirs, find_idx
 
     for name, kind in DATASET_KINDS.items():
         if name in GENERATORS:
@@ -53,7 +54,7 @@ def data_verify(dataset: str = typer.Argument("mnist", help="mnist or fashion_mn
 
     Example: NNLAB_DATA=/data nnlab data verify mnist
     """
-    from ..data.datasets import IDX_FILES, require_idx, verify_idx
+    from ..data.idx import IDX_FILES, require_idx, verify_idx
 
     _file_dataset(dataset, "has no files to verify")
     folder = require_idx(dataset, _root(root))
@@ -69,7 +70,7 @@ def data_fetch(dataset: str = typer.Argument(..., help="mnist or fashion_mnist")
 
     Example: nnlab data fetch fashion_mnist
     """
-    from ..data.datasets import fetch, find_idx
+    from ..data.idx import fetch, find_idx
 
     _file_dataset(dataset, "is generated, not downloaded")
     folder = find_idx(dataset, _root(root)) or fetch(dataset, _root(root))

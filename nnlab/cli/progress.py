@@ -98,7 +98,7 @@ class RunConsole(Observer):
         self.bar: TrainingProgress | None = None
 
     def prepared(self, setup, findings: list[dict]) -> list[Callback]:
-        from ..data.datasets import forget_raw_data
+        from ..data.idx import forget_raw_data
         from ..train.loop import steps_per_epoch
 
         forget_raw_data()   # one trial: its data is converted; the raw bytes (55 MB for MNIST) are not needed again

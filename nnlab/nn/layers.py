@@ -8,7 +8,7 @@ sits beside ``dx = backward(dout, cache)``, which writes the parameter gradients
 
 To add a layer: subclass :class:`Layer`, give it a ``name``, ``forward`` and ``backward``
 (and ``initialize`` if it has parameters), add a row to the gradient check table in
-``tests/test_gradcheck.py``, and a spec type in ``nn/build.py``.
+``tests/nn/test_gradcheck.py``, and a spec type in ``nn/build.py``.
 """
 
 from __future__ import annotations

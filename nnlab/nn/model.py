@@ -1,7 +1,8 @@
-"""A sequential model: a list of layers, with params and grads keyed ``"<i>.<name>"``.
+"""A sequential model: a list of layers, with params and grads keyed ``"layers.<i>.<name>"``.
 
-Layer indices are positions in the built list, the same ``<i>`` that weight files use
-(``layers.<i>.W``). Activations, BatchNorm and Dropout are layers of their own, Keras-like.
+Layer indices are positions in the built list; the keys are the weight files' keys too
+(one scheme everywhere: params, grads, optimizer state, final.npz). Activations, BatchNorm
+and Dropout are layers of their own, Keras-like.
 """
 
 from __future__ import annotations
@@ -12,6 +13,11 @@ import numpy as np
 
 from . import ops
 from .layers import Layer
+
+
+def key(index: int, name: str) -> str:
+    """The key of layer ``index``'s parameter or buffer ``name``: ``layers.0.W``."""
+    return f"layers.{index}.{name}"
 
 
 class Sequential:
@@ -32,19 +38,19 @@ class Sequential:
 
     @property
     def params(self) -> dict[str, np.ndarray]:
-        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
+        return {key(i, k): v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
 
     @property
     def grads(self) -> dict[str, np.ndarray]:
-        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
+        return {key(i, k): v for i, layer in enumerate(self.layers) for k, v in layer.grads.items()}
 
     def trainable(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """(params, grads) of the layers the optimizer updates (``trainable`` not False)."""
         keep = [i for i, layer in enumerate(self.layers) if getattr(layer, "trainable", True)]
         if len(keep) == len(self.layers):
             return self.params, self.grads
-        params = {f"{i}.{k}": v for i in keep for k, v in self.layers[i].params.items()}
-        grads = {f"{i}.{k}": v for i in keep for k, v in self.layers[i].grads.items()}
+        params = {key(i, k): v for i in keep for k, v in self.layers[i].params.items()}
+        grads = {key(i, k): v for i in keep for k, v in self.layers[i].grads.items()}
         return params, grads
 
     def forward(self, x, training=False, rng=None, stop: int | None = None):
@@ -75,14 +81,14 @@ class Sequential:
         out = {}
         for i, layer in enumerate(self.layers):
             for k, v in {**layer.params, **layer.buffers}.items():
-                out[f"layers.{i}.{k}"] = v.copy()
+                out[key(i, k)] = v.copy()
         return out
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         for i, layer in enumerate(self.layers):
             for store in (layer.params, layer.buffers):
                 for k in store:
-                    store[k][...] = state[f"layers.{i}.{k}"]
+                    store[k][...] = state[key(i, k)]
 
     def describe(self) -> str:
         return " -> ".join(repr(layer) for layer in self.layers)

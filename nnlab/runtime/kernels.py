@@ -9,7 +9,7 @@ IEEE operations (+, -, *, /, sqrt), on the same float32 or float64 values, in th
 the NumPy code beside it, so every element gets the same result whatever the vector width:
 Numba compiles without fast-math (no fused multiply-add, no reassociation, no reciprocal
 approximations), with NumPy's error model (a division by zero gives inf, as in NumPy).
-``tests/test_kernels.py`` compares both on values that include zeros, subnormals, huge
+``tests/runtime/test_kernels.py`` compares both on values that include zeros, subnormals, huge
 numbers, infinities and NaN, in both dtypes. One exception: when two NaNs of opposite sign
 meet in one operation, which sign the result keeps may differ (it also differs between
 NumPy's own vector and scalar loops, so it never depended only on the values). No trial

@@ -6,7 +6,7 @@ shortened version that the test suite runs.
 Every sentence of an answer is computed from the study's results: a difference is called
 real only when its 95% interval excludes 0 (:meth:`Difference.real`), otherwise the answer
 says there is no real difference. The checks state the phenomenon each study exists to
-show; ``docs/studies.md`` prints them and ``tests/test_studies.py`` asserts them on the
+show; ``docs/studies.md`` prints them and ``tests/studies/test_studies.py`` asserts them on the
 shortened runs.
 
 Each study is a module of this package named after it (``zero_init.py`` …), holding its

@@ -39,7 +39,7 @@ class Study:
     figure: Callable      # (StudyData, pyplot) -> Figure
     answer: Callable      # StudyData -> str (three sentences)
     checks: Callable      # StudyData -> list[(claim, holds)]
-    short: list[str]      # overrides of the shortened run in tests/test_studies.py
+    short: list[str]      # overrides of the shortened run in tests/studies/test_studies.py
     labels: dict = field(default_factory=dict)    # {axis: {value: label}} (see StudyData)
     derived: dict = field(default_factory=dict)   # {column: fn(swept values) -> label}, replacing the axes
 

@@ -31,7 +31,7 @@ t(0.975, n − 1)·sd/√n; a difference between two settings is paired by seed,
 interval when they did not run the same seeds) — and an
 answer written from those numbers: a difference is called real only when its interval
 excludes 0. Under each answer, its checks: ✔ means the claim holds in the numbers above,
-and `tests/test_studies.py` asserts the same claims on a shortened run of the study.
+and `tests/studies/test_studies.py` asserts the same claims on a shortened run of the study.
 
 The diagnosis column lists what nnlab's diagnosis raised as a warning or error in most of a
 setting's seeds (a finding of `nnlab doctor`, the checks before training, or of the
@@ -97,7 +97,7 @@ def section(study: Study, sd: StudyData, figure_dir: Path, link_dir: str) -> str
     lines += _table(study, sd) + [""]
     if len(sd.summaries) and not sd.missing:
         lines += [f"**Answer.** {study.answer(sd)}", ""]
-        lines += ["Checks (✔: holds in the numbers above; `tests/test_studies.py` asserts them on a shortened run):", ""]
+        lines += ["Checks (✔: holds in the numbers above; `tests/studies/test_studies.py` asserts them on a shortened run):", ""]
         lines += [f"- {'✔' if ok else '✘ does not hold here:'} {claim}" for claim, ok in study.checks(sd)]
     else:
         lines += ["*No answer yet: run the study first.*"]

@@ -57,7 +57,7 @@ def data_problems(sections: list[dict]) -> list[str]:
     with the SHA-256 the config names. Generated sets need nothing."""
     from pathlib import Path
 
-    from ..data.datasets import require_idx, verify_idx
+    from ..data.idx import require_idx, verify_idx
     from ..errors import NnlabError
     from ..results import fsio
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..nn.model import key as param_key
 from .callbacks import Callback, EarlyStopping, Stop, StopWhen, TrainingState
 from .evaluate import evaluate_all
 from .records import TrialRecords
@@ -68,7 +69,7 @@ def train_step(setup: TrialSetup, xb: np.ndarray, tb: np.ndarray, step: int,
     if setup.l2:
         loss += l2_penalty(setup)
         for i, strength in setup.l2.items():
-            key = f"{i}.W"
+            key = param_key(i, "W")
             if key in grads:
                 grads[key] += grads[key].dtype.type(strength) * params[key]
     # ||g||² per parameter, frozen layers included (their statistics still say something);

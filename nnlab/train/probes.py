@@ -18,6 +18,7 @@ import numpy as np
 from ..nn.conv import Conv2d
 from ..nn.layers import Dense
 from ..nn.model import Sequential
+from ..nn.model import key as param_key
 from .callbacks import Callback
 
 PROBE_SIZE = 1000
@@ -103,7 +104,7 @@ class UnitStats(Callback):
     def on_gradients(self, step: int, squares: dict[str, float]) -> None:
         self._steps += 1
         for i in self.weight_indices:
-            self._grad_sq[i] = self._grad_sq.get(i, 0.0) + squares[f"{i}.W"]
+            self._grad_sq[i] = self._grad_sq.get(i, 0.0) + squares[param_key(i, "W")]
         if step == 1 or step % UPDATE_RATIO_EVERY == 0:
             self._before = {i: self.model.layers[i].params["W"].copy() for i in self.weight_indices}
 

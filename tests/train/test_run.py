@@ -426,7 +426,7 @@ def test_evaluation_on_threads_gives_the_serial_bytes(model, tmp_path):
 def test_a_single_run_lets_go_of_the_raw_images_once_converted(cli, tmp_path):
     """The raw IDX arrays are kept per process for a sweep's next trial; `nnlab run` has no next
     trial, and they were 55 MB of its peak memory."""
-    from nnlab.data.datasets import _read_verified, load_idx_dataset
+    from nnlab.data.idx import _read_verified, load_idx_dataset
 
     load_idx_dataset("mnist", None)
     assert _read_verified.cache_info().currsize == 1

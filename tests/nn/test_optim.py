@@ -16,7 +16,7 @@ def run(name, steps=3, **kwargs):
     opt = make_optimizer(name, **kwargs)
     w = np.array(W0)
     for g in GRADS[:steps]:
-        opt.step({"0.W": w}, {"0.W": np.array(g)})
+        opt.step({"layers.0.W": w}, {"layers.0.W": np.array(g)})
     return w
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from nnlab.config import DataConfig
 from nnlab.data import datasets as data
+from nnlab.data import idx
 from nnlab.errors import DataError
 
 from conftest import needs_mnist
@@ -38,7 +39,7 @@ def fake_mnist(tmp_path, monkeypatch):
         raw = idx_bytes(array)
         sums[stem] = hashlib.sha256(raw).hexdigest()
         (served / f"{stem}.gz").write_bytes(gzip.compress(raw))
-    monkeypatch.setattr(data, "MNIST_SHA256", sums)
+    monkeypatch.setattr(idx, "MNIST_SHA256", sums)
     return served, arrays
 
 
@@ -62,7 +63,7 @@ def http_mirror(fake_mnist):
 
 def test_parse_idx_reads_shape_and_values(tmp_path):
     array = np.arange(24).reshape(2, 3, 4)
-    assert np.array_equal(data.parse_idx(idx_bytes(array), tmp_path), array)
+    assert np.array_equal(idx.parse_idx(idx_bytes(array), tmp_path), array)
 
 
 @pytest.mark.parametrize("raw, message", [
@@ -71,23 +72,23 @@ def test_parse_idx_reads_shape_and_values(tmp_path):
 ])
 def test_parse_idx_rejects_bad_files(tmp_path, raw, message):
     with pytest.raises(DataError, match=message):
-        data.parse_idx(raw, tmp_path / "f")
+        idx.parse_idx(raw, tmp_path / "f")
 
 
 def test_fetch_downloads_verifies_and_loads(tmp_path, http_mirror, fake_mnist, monkeypatch):
     _, arrays = fake_mnist
     target = tmp_path / "cache" / "mnist"
-    folder = data.fetch("mnist", mirrors=[http_mirror], target=target, progress=False)
-    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{s}.gz" for s in data.IDX_FILES)
+    folder = idx.fetch("mnist", mirrors=[http_mirror], target=target, progress=False)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{s}.gz" for s in idx.IDX_FILES)
     monkeypatch.setenv("NNLAB_DATA", str(tmp_path / "cache"))
-    x_train, y_train, x_test, y_test = data.load_idx_dataset("mnist", None, download=False)
+    x_train, y_train, x_test, y_test = idx.load_idx_dataset("mnist", None, download=False)
     assert x_train.shape == (30, 784) and np.array_equal(y_test, arrays["t10k-labels-idx1-ubyte"])
 
 
 def test_fetch_rejects_a_corrupt_download(tmp_path, http_mirror, monkeypatch):
-    monkeypatch.setitem(data.MNIST_SHA256, "t10k-labels-idx1-ubyte", "0" * 64)
+    monkeypatch.setitem(idx.MNIST_SHA256, "t10k-labels-idx1-ubyte", "0" * 64)
     with pytest.raises(DataError, match="SHA-256"):
-        data.fetch("mnist", mirrors=[http_mirror], target=tmp_path / "m", progress=False)
+        idx.fetch("mnist", mirrors=[http_mirror], target=tmp_path / "m", progress=False)
     assert not list((tmp_path / "m").glob("*.gz")), "a failed verification leaves no files behind"
 
 
@@ -95,7 +96,7 @@ def test_offline_fetch_says_where_to_put_the_files(tmp_path, monkeypatch):
     monkeypatch.setenv("NNLAB_DATA", str(tmp_path / "d"))
     # port 9 on loopback: nothing listens, the connection is refused at once
     with pytest.raises(DataError) as info:
-        data.fetch("mnist", mirrors=["http://127.0.0.1:9/"], target=tmp_path / "m", progress=False)
+        idx.fetch("mnist", mirrors=["http://127.0.0.1:9/"], target=tmp_path / "m", progress=False)
     message = str(info.value)
     assert "Offline?" in message and "train-images-idx3-ubyte.gz" in message and str(tmp_path / "d" / "mnist") in message
     assert not list((tmp_path / "m").iterdir()), "no partial download is left"
@@ -105,11 +106,11 @@ def test_raw_and_gz_files_are_both_found(tmp_path, fake_mnist, monkeypatch):
     served, arrays = fake_mnist
     folder = tmp_path / "raw" / "mnist"
     folder.mkdir(parents=True)
-    for stem in data.IDX_FILES:
+    for stem in idx.IDX_FILES:
         (folder / stem).write_bytes(gzip.decompress((served / f"{stem}.gz").read_bytes()))
     monkeypatch.setenv("NNLAB_DATA", str(tmp_path / "raw"))
-    assert data.find_idx("mnist", None) == folder
-    assert data.verify_idx("mnist", folder)["train-images-idx3-ubyte"] == 30
+    assert idx.find_idx("mnist", None) == folder
+    assert idx.verify_idx("mnist", folder)["train-images-idx3-ubyte"] == 30
 
 
 @pytest.mark.parametrize("name, classes", [("xor", 2), ("spirals", 3), ("moons", 2), ("blobs", 3)])
