@@ -10,7 +10,7 @@ ifneq ($(wildcard ../shared/data/mnist),)
 export NNLAB_DATA ?= ../shared/data
 endif
 
-.PHONY: install run test test-fast lint studies clean
+.PHONY: install run test test-all test-fast lint studies clean
 
 $(BIN)/nnlab: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +22,16 @@ install: $(BIN)/nnlab
 run: install
 	$(BIN)/nnlab run configs/mnist.yaml
 
+# Tests run on every core (pytest-xdist). `make test` leaves out the exhaustive re-checks of
+# paths other tests cover (every kill point, every pinned study); CI runs them all.
 test: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist worksteal -m "not exhaustive"
+
+test-all: install   # every test: what CI runs
+	$(BIN)/pytest -q -n auto --dist worksteal
 
 test-fast: install   # the quick loop: no MNIST training, no subprocesses, no Dask
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -n auto -m "not slow and not exhaustive"
 
 studies: install   # every study of configs/studies/ (resumes finished trials), then docs/studies.md from the results
 	$(BIN)/python -m nnlab.studies

@@ -38,7 +38,7 @@ pytestmark = pytest.mark.slow
 
 # What CI runs itself: `make run|test`, and the by-hand set-up (.venv/bin/... lines before
 # the package is installed in a fresh clone).
-SETUP = re.compile(r"^(make (run|test|test-fast|lint|studies)\b|python3 -m venv|NNLAB_DATA=\S+ \.venv/bin/)")
+SETUP = re.compile(r"^(make (run|test|test-all|test-fast|lint|studies)\b|python3 -m venv|NNLAB_DATA=\S+ \.venv/bin/)")
 TIMING = re.compile(r"\d+(\.\d+)?\s?(s|ms)(/epoch)?\b|ETA")
 
 

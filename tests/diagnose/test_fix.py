@@ -115,11 +115,12 @@ def test_a_healthy_config_has_nothing_to_fix(cli, tmp_path):
     # was verified on 3 seeds came down to the kernels' rounding: not on AVX-512's own kernels).
     # Here lr / 10 gains 65.0 [57.8, 72.2] points on Haswell and on SkylakeX kernels; Adam is first.
     pytest.param("spirals.yaml", ["optimizer.name=sgd", "optimizer.lr=5.0"], "learning rate / 10", False,
-                 id="lr-far-too-high"),
+                 id="lr-far-too-high", marks=pytest.mark.exhaustive),
     pytest.param("mnist.yaml", ["model.output=relu"], "softmax on linear logits", True, id="relu-before-softmax"),
-    pytest.param("mnist.yaml", ["model.output=sigmoid"], "softmax on linear logits", True, id="sigmoid-categorical-ce"),
+    pytest.param("mnist.yaml", ["model.output=sigmoid"], "softmax on linear logits", True, id="sigmoid-categorical-ce",
+                 marks=pytest.mark.exhaustive),
     pytest.param("mnist.yaml", ["model.activation=tanh", "model.init=normal(std=1.0)", "model.hidden=[256,256,256]"],
-                 "init matched to the activation", True, id="normal-init-deep-tanh"),
+                 "init matched to the activation", True, id="normal-init-deep-tanh", marks=pytest.mark.exhaustive),
 ])
 def test_fix_verifies_a_repair_for_each_known_pathology(cli, config, overrides, fix, best):
     """Issue 13: each within a budget of 6 candidates x 3 seeds (MNIST: a 5000-image subset, 5 epochs):

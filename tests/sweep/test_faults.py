@@ -97,6 +97,7 @@ def kill_points(command: list, cwd: Path, study: Path) -> int:
     return n - 1
 
 
+@pytest.mark.exhaustive
 def test_a_kill_at_every_write_and_rename_loses_nothing(tmp_path):
     config = write(tmp_path / "f.yaml", STUDY)
     study = tmp_path / "results" / "f"
@@ -111,6 +112,21 @@ def test_a_kill_at_every_write_and_rename_loses_nothing(tmp_path):
     assert len(trial_dirs(study)) == 3 and claims_left(study) == []
     print("kill points:", points, "total", sum(points.values()))
     assert all(n >= 3 for n in points.values())
+
+
+def test_a_sweep_killed_while_it_writes_a_trial_resumes_to_the_same_study(tmp_path):
+    """The quick cut of the test above: a kill in the middle of writing the third trial."""
+    config = write(tmp_path / "f.yaml", STUDY)
+    study = tmp_path / "results" / "f"
+    assert run("sweep", config, "--workers", "1", "-q", cwd=tmp_path).returncode == 0
+    reference = fingerprints(study)
+    proc = run("sweep", config, "seed=0,1,2", "--workers", "1", "-q", cwd=tmp_path, fault="any:9")
+    assert proc.returncode == -signal.SIGKILL
+    check_study(study, reference)
+    again = run("sweep", config, "seed=0,1,2", "--workers", "1", "-q", cwd=tmp_path)
+    assert again.returncode == 0 and "1 trained, 2 already done" in again.stdout, again.stdout + again.stderr
+    check_study(study, reference)
+    assert len(trial_dirs(study)) == 3 and claims_left(study) == []
 
 
 FORGED = [{"type": "dead_units", "severity": "warn", "where": {}, "evidence": {}, "message": "stored earlier"}]

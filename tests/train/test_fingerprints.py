@@ -50,6 +50,7 @@ def test_batchnorm_dropout_momentum_trial_keeps_its_fingerprint():
 
 @needs_mnist
 @pytest.mark.slow
+@pytest.mark.exhaustive
 @pytest.mark.parametrize("study, extra", [
     pytest.param("init_schemes", [], id="init_schemes"),
     pytest.param("activations", ["model.activation=relu,elu,tanh,sigmoid"], id="activations"),
