@@ -64,9 +64,12 @@ def print_summary(summary: dict, trial_dir: Path) -> None:
         return
     if status == "diverged":
         d = summary["diverged"]
-        became = f"exploded to {d['exploded']:.3g}" if d.get("exploded") is not None else "became NaN/Inf"
-        warn(f"diverged: the {d['what']} {became} at epoch {d['epoch']}, step {d['step']} "
-             "(recorded; try a smaller learning rate)")
+        if d.get("ended") is not None:
+            warn(f"diverged: the loss passed {d['limit']:.3g} at epoch {d['epoch']}, step {d['step']} and ended at "
+                 f"{d['ended']:.3g} (recorded; try a smaller learning rate)")
+        else:
+            warn(f"diverged: the {d['what']} became NaN/Inf at epoch {d['epoch']}, step {d['step']} "
+                 "(recorded; try a smaller learning rate)")
     final, best = summary.get("final", {}), summary.get("best", {})
     metric = summary.get("metric", "acc")
     parts = [f"{status}: {summary.get('epochs_run')} epochs, {summary.get('steps')} steps"]

@@ -59,13 +59,16 @@ def init_loss(metrics, ctx: Context) -> list[dict]:
 def divergence(metrics, ctx: Context, diverged: dict | None) -> list[dict]:
     events = []
     if diverged:
-        became = (f"exploded to {diverged['exploded']:.3g} (past {diverged['limit']:.3g}: a million times its start, or 1 if it started lower)"
-                  if diverged.get("exploded") is not None else "became NaN/Inf")
-        events.append(event("divergence", "error",
-                            f"The {diverged['what']} {became} at epoch {diverged['epoch']}, step {diverged['step']}; "
-                            f"training stopped. Likely cause: {ctx.step_cause()}; or unnormalised inputs.",
+        if diverged.get("ended") is not None:   # finite all along, but astronomically large at the end
+            what = (f"The training loss passed {diverged['limit']:.3g} (a million times its start, or 1 if it started "
+                    f"lower) at epoch {diverged['epoch']}, step {diverged['step']}, and ended at {diverged['ended']:.3g}: "
+                    f"the run diverged with finite numbers.")
+        else:
+            what = (f"The {diverged['what']} became NaN/Inf at epoch {diverged['epoch']}, step {diverged['step']}; "
+                    f"training stopped.")
+        events.append(event("divergence", "error", f"{what} Likely cause: {ctx.step_cause()}; or unnormalised inputs.",
                             {"epoch": diverged["epoch"], "step": diverged["step"]}, what=diverged["what"],
-                            **({"exploded": diverged["exploded"]} if diverged.get("exploded") is not None else {})))
+                            **{k: diverged[k] for k in ("exploded", "ended", "limit") if k in diverged}))
         return events
     losses = column(metrics, "train_loss")
     if len(losses) < 3:

@@ -20,8 +20,12 @@ def diagnose(metrics: list[dict], steps: list[dict], ctx: Context, after_first_s
     the final model predicts) that count as evidence too."""
     after_first_step = after_first_step or {}
     ctx.row_epochs = [int(r.get("epoch", i)) for i, r in enumerate(metrics)]
-    events = (init_loss(metrics, ctx) + divergence(metrics, ctx, diverged) + spikes(steps, metrics, ctx)
-              + plateau(metrics, ctx) + overfitting(metrics, ctx) + unit_events(metrics, ctx, after_first_step)
+    # a run that ended with an astronomical (finite) loss has no plateau, spikes or overfitting
+    # worth naming: its curves measure nothing but the divergence
+    curves = [] if diverged and diverged.get("ended") is not None else (
+        spikes(steps, metrics, ctx) + plateau(metrics, ctx) + overfitting(metrics, ctx))
+    events = (init_loss(metrics, ctx) + divergence(metrics, ctx, diverged) + curves
+              + unit_events(metrics, ctx, after_first_step)
               + gradient_events(metrics, steps, ctx, skip_vanishing=bool(diverged)) + list(extra))
     _explain_plateau(events)
     return settle(events, learned_well(metrics, ctx, events))

@@ -78,8 +78,12 @@ def group_rows(table, axes: list[str]) -> list[dict]:
             row[f"{metric}_min"] = s.min if s else None
             row[f"{metric}_max"] = s.max if s else None
             row[f"{metric}_ci95"] = s.ci95 if s else None
-        if len(used) == 1:
-            row["note"] = "n = 1: no interval"
+        notes = ["n = 1: no interval"] if len(used) == 1 else []
+        kernels = sorted({k for k in used.get("kernels", []) if isinstance(k, str)})
+        if len(kernels) > 1:   # its seeds were computed with other arithmetic: say so beside the numbers
+            notes.append(f"mixed arithmetic: {' / '.join(kernels)}")
+        if notes:
+            row["note"] = "; ".join(notes)
         row["majority_events"] = _majority_events(members)
         rows.append(row)
     return rows

@@ -176,3 +176,17 @@ def test_ls_lists_studies_and_trials_with_status(study, cli):
     assert all(" complete " in line and " 10 epochs " in line and "test_acc 0." in line for line in lines[1:])
     code, out, err = cli("ls", study / "nope")
     assert code == 2 and "no such folder" in err
+
+
+def test_a_group_whose_seeds_were_computed_with_other_kernels_says_so():
+    """Issue 21.5: a study never pools trials computed under different kernels without saying so."""
+    table = pd.DataFrame.from_records([
+        {"trial": "seed=0-a", "seed": 0, "group": "g", "status": "complete", "final_test_acc": 0.9,
+         "kernels": "numpy 2.4.6, openblas Haswell, X86_V3"},
+        {"trial": "seed=1-b", "seed": 1, "group": "g", "status": "complete", "final_test_acc": 0.91,
+         "kernels": "numpy 2.4.6, openblas SkylakeX, AVX512_ICL"},
+    ])
+    (row,) = group_rows(table, ["seed"])
+    assert "mixed arithmetic" in row["note"] and "SkylakeX" in row["note"] and "Haswell" in row["note"]
+    (same,) = group_rows(table.assign(kernels="numpy 2.4.6, openblas Haswell, X86_V3"), ["seed"])
+    assert "note" not in same
