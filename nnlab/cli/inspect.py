@@ -95,5 +95,5 @@ def diagnose(
 
     folders = trial_folders(path)
     with StudyProgress(len(folders), enabled=len(folders) > 1) as bar:
-        results = rediagnose_all(path, write, progress=lambda: bar.progress.advance(bar.task))
+        results = rediagnose_all(folders, write, progress=lambda: bar.progress.advance(bar.task))
     print_rediagnosis(results, write)

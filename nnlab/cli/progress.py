@@ -8,10 +8,9 @@ import math
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from ..diagnose.events import serious
-from ..errors import ConfigError
 from ..train.callbacks import Callback
 from ..train.trial import Observer
+from .app import refuse_if_strict
 from .console import console, epoch_line, fmt, print_findings, say
 
 
@@ -103,9 +102,7 @@ class RunConsole(Observer):
 
         forget_raw_data()   # one trial: its data is converted; the raw bytes (55 MB for MNIST) are not needed again
         print_findings(findings)
-        if self.strict and serious(findings):
-            raise ConfigError(f"--strict: the doctor found {len(serious(findings))} problem(s) (listed above); "
-                              "nothing was trained")
+        refuse_if_strict(findings, self.strict, "nothing was trained")
         exp = setup.exp
         sizes = ", ".join(f"{len(x)} {split}" for split, (x, _) in setup.splits.items())
         say(f"nnlab run {exp.name}: {setup.data.name} ({sizes}); {setup.model.describe()}; "

@@ -37,19 +37,21 @@ def identity(resolved: dict) -> dict:
     that reproduces the earlier behaviour (so those trials keep their identity). A data file
     (csv, npz) is identified by its content (``data.sha256``), wherever it lies."""
     payload = copy.deepcopy({k: v for k, v in resolved.items() if k not in NOT_IDENTITY})
-    data = payload.get("data") or {}
-    if data.get("name") in ("csv", "npz"):
+    data = payload.get("data")
+    if isinstance(data, dict) and data.get("name") in ("csv", "npz"):
         data.pop("path", None)
     for path, default in LATER_KEYS:
         node = payload
         for part in path[:-1]:
-            node = node.get(part, {})
-        if path[-1] in node and node[path[-1]] == default:
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        if isinstance(node, dict) and path[-1] in node and node[path[-1]] == default:
             del node[path[-1]]
-    for layer in (payload.get("model") or {}).get("layers") or []:
-        for key, default in LATER_LAYER_KEYS.get(layer.get("type"), {}).items():
-            if layer.get(key) == default:
-                layer.pop(key)
+    model = payload.get("model")
+    for layer in (model.get("layers") or [] if isinstance(model, dict) else []):
+        if isinstance(layer, dict):
+            for key, default in LATER_LAYER_KEYS.get(layer.get("type"), {}).items():
+                if layer.get(key) == default:
+                    layer.pop(key)
     return payload
 
 

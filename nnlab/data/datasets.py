@@ -1,7 +1,7 @@
 """Datasets: MNIST-style IDX files (``idx.py``), generated sets, CSV and npz files, split and normalised.
 
 ``load_dataset(cfg, rng)`` returns a :class:`Dataset` with train / validation / test
-arrays. Inputs are float64 here; prepare.py casts once to the run's dtype.
+arrays. Inputs are float64 here; train/setup.py casts once to the run's dtype.
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ def _event(type_, severity, message, **evidence) -> dict:
 
 def static_checks(exp: Experiment, facts: DataFacts) -> list[dict]:
     events = []
-    specs = layer_specs(exp.model, None)  # the structure prepare.py will build
+    specs = layer_specs(exp.model, None)  # the structure train/setup.py will build
     hidden, output = hidden_activations(specs), output_activation(specs)
     loss = exp.loss.name
     if loss == "cross_entropy" and output == "sigmoid" and (facts.n_classes or 0) > 2:

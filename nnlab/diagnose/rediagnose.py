@@ -21,7 +21,8 @@ import numpy as np
 
 from ..errors import ConfigError, NnlabError
 from ..results import fsio
-from ..results.index import DB, StudyIndex
+from ..results.index import StudyIndex
+from ..results.naming import hash_of
 from ..results.store import COMPLETE_STATUSES, read_summary, replace_summary, trial_dirs, verify_trial
 
 INT_COLUMNS = ("epoch", "step")
@@ -131,26 +132,34 @@ def _rediagnose(trial: Path) -> Rediagnosis:
     return Rediagnosis(trial, before, found.events, found.learned)
 
 
-def rediagnose_all(path: Path, write: bool = False, progress=lambda: None) -> list[Rediagnosis]:
-    """``nnlab diagnose PATH``: every trial of a study (or the one trial) diagnosed again;
-    with ``write``, each summary.json whose diagnosis changed is replaced (whole, with its
-    manifest: ``store.replace_summary``) and the study's summary.csv rewritten. ``progress()``
-    is called after each trial."""
-    folders = trial_folders(path)
+def rediagnose_all(folders: list[Path], write: bool = False, progress=lambda: None) -> list[Rediagnosis]:
+    """``nnlab diagnose PATH``: every trial of a study (or the one trial: ``trial_folders``)
+    diagnosed again; with ``write``, each summary.json whose diagnosis changed is replaced
+    (whole, with its manifest: ``store.replace_summary``) and the study's summary.csv
+    rewritten. ``progress()`` is called after each trial."""
     results = []
     for folder in folders:
         results.append(rediagnose(folder))
         progress()
     if write:
-        for result in results:
-            if result.stale(read_summary(result.trial) or {}):
-                store(result)
-                result.written = True
         study = folders[0].parent
-        if os.path.lexists(study / "study.yaml") or os.path.lexists(study / DB):
-            from ..sweep.runner import write_summary
+        with StudyIndex(study) as index:
+            for result in results:
+                if not result.stale(read_summary(result.trial) or {}):
+                    continue
+                # a trial being trained again right now (--force) is not rewritten under it
+                owner = index.claim(hash_of(result.trial.name))
+                if owner is not None:
+                    result.skipped = f"being trained right now by {owner.describe()}; not rewritten"
+                    continue
+                try:
+                    store(result)
+                    result.written = True
+                finally:
+                    index.release(hash_of(result.trial.name))
+            if os.path.lexists(study / "study.yaml") or len(folders) > 1:
+                from ..sweep.runner import write_summary
 
-            with StudyIndex(study) as index:
                 write_summary(index)
     return results
 

@@ -68,7 +68,7 @@ MIN_SPIKE_BATCH = 8
 VAL_NOISE_NATS = 3.0
 # Regression (and other losses): the mean validation loss has a standard error of
 # s / sqrt(n_val), with s the spread of the per-example losses, measured on the final model
-# (summarize.py). A rise smaller than 2 standard errors is noise: info. Where s was not
+# (diagnose/trial.py). A rise smaller than 2 standard errors is noise: info. Where s was not
 # measured (synthetic curves), s = 3 x the minimum validation loss stands in.
 VAL_LOSS_SPREAD, VAL_NOISE_SES = 3.0, 2.0
 # units: warn >= 25% of a layer, error >= 50%

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ..train.evaluate import loss_spread
 from ..train.setup import TrialSetup
 from .coverage import class_coverage
+from .events import event
 from .outcome import diagnose, learned_well, settle
 
 
@@ -27,11 +28,19 @@ class Diagnosis:
 def diagnose_trial(setup: TrialSetup, metrics: list[dict], steps: list[dict], after_first_step: dict,
                    diverged: dict | None, restored_epoch: int | None, doctor_events: list[dict]) -> Diagnosis:
     """The events of one trial. ``setup.model`` holds the final weights; ``restored_epoch``:
-    early stopping restored that epoch's weights (the final model does not carry what came after)."""
-    ctx = setup.context()
-    ctx.restored_epoch = restored_epoch
-    if not diverged and "val" in setup.splits:
-        ctx.val_loss_spread = loss_spread(setup, "val")
-    events = diagnose(metrics, steps, ctx, after_first_step, diverged, extra=[] if diverged else class_coverage(setup))
-    learned = learned_well(metrics, ctx, events)
+    early stopping restored that epoch's weights (the final model does not carry what came
+    after). A detector that fails is reported as a ``diagnosis_error`` event, never raised: a
+    detector's bug must not cost a trained trial, nor stop ``nnlab diagnose``."""
+    try:
+        ctx = setup.context()
+        ctx.restored_epoch = restored_epoch
+        if not diverged and "val" in setup.splits:
+            ctx.val_loss_spread = loss_spread(setup, "val")
+        events = diagnose(metrics, steps, ctx, after_first_step, diverged,
+                          extra=[] if diverged else class_coverage(setup))
+        learned = learned_well(metrics, ctx, events)
+    except Exception as exc:   # noqa: BLE001 - reported as an event, the numbers are unaffected
+        return Diagnosis(settle(doctor_events, None) + [event(
+            "diagnosis_error", "warn", f"The diagnosis itself failed ({type(exc).__name__}: {exc}); the trial's "
+                                       f"numbers are unaffected. Please report this.")], None)
     return Diagnosis(settle(doctor_events, learned) + events, learned)

@@ -3,7 +3,7 @@
 ``layer_specs(model_cfg, n_outputs)`` expands the compact form (``hidden``, ``activation``,
 ``batchnorm``, ``dropout``, ``output``) or the explicit ``layers:`` list into one list of
 plain dicts, the output layer included; ``build_model(specs, input_dim)`` turns them into
-layers. Everything that needs the model's structure (prepare.py, the doctor) reads these
+layers. Everything that needs the model's structure (train/setup.py, the doctor) reads these
 specs, so the structure is derived in one place.
 
 Spec types: ``{type: dense, units, init, bias_init, bias, trainable, l2}`` (initializers as

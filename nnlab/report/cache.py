@@ -37,9 +37,9 @@ def cached_plot(trial: Path, png: Path, kind: str) -> Path | None:
     key = _cache_key(trial)
     cache = trial.parent / CACHE / f"{trial.name}-{kind}-{key}.png" if key else None
     missing = trial.parent / CACHE / f"{trial.name}-{kind}-{key}.none" if key else None
-    if cache is not None and cache.is_file():
+    if cache is not None and cache.is_file() and not cache.is_symlink():
         png.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(cache, png)
+        png.write_bytes(fsio.read_bytes(cache, 64 << 20))   # a regular file only (not a link planted in the cache)
         return png
     if missing is not None and missing.is_file():
         return None

@@ -1,7 +1,8 @@
 """Groups over seeds and comparisons between them: the numbers behind groups.csv,
 comparisons.csv and the sentences at the top of a study report.
 
-A **group** is every trial of a study that shares the swept values other than the seed.
+A **group** is every trial of a study whose config equals the others' except for the seed
+(the ``group`` column, config/identity.py), whichever command made it.
 Per group and metric (the final and best split metrics, time, epochs): n, mean, standard
 deviation (n - 1 in the denominator), min, max and the 95% confidence interval of the mean,
 mean ± t(0.975, n - 1) · sd / √n (Student t); a group of one trial has no interval and says

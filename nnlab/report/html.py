@@ -11,6 +11,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from ..results import fsio
 from ..results.csvtext import plain_cell
+from ..results.manifest import JSON_LIMIT
 from ..results.rows import study_table, write_summary_csv
 from ..results.status import FINISHED_STATUSES
 from ..results.store import folder_status, is_trial, trial_dirs
@@ -148,8 +149,8 @@ def _study_setup_html(study: Path) -> str:
     import yaml
 
     try:
-        record = yaml.safe_load(fsio.read_text(study / "study.yaml")) or {}
-    except (OSError, yaml.YAMLError):
+        record = yaml.safe_load(fsio.read_text(study / "study.yaml", JSON_LIMIT)) or {}
+    except (OSError, yaml.YAMLError, UnicodeDecodeError, ValueError):
         return ""
     base = record.get("base") if isinstance(record, dict) else None
     if not isinstance(base, dict):
@@ -173,8 +174,8 @@ def _setup_html(trial: Path, summary: dict) -> str:
     import yaml
 
     try:
-        config = yaml.safe_load(fsio.read_text(trial / "config.yaml")) or {}
-    except (OSError, yaml.YAMLError):
+        config = yaml.safe_load(fsio.read_text(trial / "config.yaml", JSON_LIMIT)) or {}
+    except (OSError, yaml.YAMLError, UnicodeDecodeError, ValueError):
         return ""
     if not isinstance(config, dict):
         return ""

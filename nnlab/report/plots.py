@@ -177,11 +177,12 @@ def plot_reconstructions(trial: Path, png: Path) -> Path | None:
     import numpy as np
 
     from ..config import load_config
+    from ..results import fsio
     from ..train.evaluate import predict
     from ..train.setup import prepare
 
     setup = prepare(load_config(trial / "config.yaml"))
-    with np.load(trial / "final.npz") as final:
+    with fsio.open_regular(trial / "final.npz") as handle, np.load(handle) as final:
         setup.model.load_state_dict({k: final[k] for k in final.files})
     split = "test" if "test" in setup.splits else "train"
     inputs = setup.splits[split][0][:RECONSTRUCTIONS]
@@ -239,6 +240,7 @@ def _config_label(row, axes: list[str]) -> str:
 
 
 def plot_study(study: Path, table, axes: list[str], out: Path) -> list[Path]:
+    from .groups import primary_metric
     from .statistics import Summary
 
     plt = _pyplot()
@@ -248,22 +250,26 @@ def plot_study(study: Path, table, axes: list[str], out: Path) -> list[Path]:
     table = table.copy()
     table["config"] = [_config_label(r, axes) for _, r in table.iterrows()]
     configs = list(dict.fromkeys(table["config"]))
-    metric = next((m for m in ("final_test_acc", "final_val_acc", "final_test_mae", "final_val_mae", "final_val_loss")
-                   if m in table and table[m].notna().any()), None)
+    found = primary_metric(table)   # the metric groups.csv and the comparisons judge by
+    metric = found[0] if found else None
     if metric:
         fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(configs) + 2), 4.2))
         for i, config in enumerate(configs):
-            values = table.loc[table["config"] == config, metric].dropna().to_numpy(dtype=float)
-            jitter = np.linspace(-0.12, 0.12, len(values)) if len(values) > 1 else np.zeros(len(values))
-            ax.plot(i + jitter, values, "o", color="#5d6d7e", alpha=0.7, ms=5)
-            summary = Summary.of(values)
+            members = table[table["config"] == config]
+            complete = members["status"] == "complete" if "status" in members else np.ones(len(members), bool)
+            for subset, marker, color in ((members[complete], "o", "#5d6d7e"), (members[~complete], "x", "#c0392b")):
+                values = subset[metric].dropna().to_numpy(dtype=float)
+                jitter = np.linspace(-0.12, 0.12, len(values)) if len(values) > 1 else np.zeros(len(values))
+                ax.plot(i + jitter, values, marker, color=color, alpha=0.7, ms=5)
+            # the interval of the complete trials, as in groups.csv (a diverged trial's dot is an x)
+            summary = Summary.of(members.loc[complete, metric].dropna().to_numpy(dtype=float))
             if summary is not None:
                 ax.errorbar(i, summary.mean, yerr=summary.ci95, fmt="_", color="#c0392b", ms=20, mew=2, capsize=6)
         ax.set_xticks(range(len(configs)))
         ax.set_xticklabels(configs, rotation=20, ha="right", fontsize=8)
         ax.set_ylabel(metric.replace("final_", "final "))
-        ax.set_title(f"{study.name}: {metric.replace('final_', '')} per configuration\n(dots: seeds; bar: mean ± 95% CI)",
-                     fontsize=10)
+        ax.set_title(f"{study.name}: {metric.replace('final_', '')} per configuration\n(dots: seeds, x: diverged; bar: "
+                     f"mean ± 95% CI of the complete ones)", fontsize=10)
         fig.tight_layout()
         path = out / "compare.png"
         _save(fig, path)

@@ -50,10 +50,23 @@ def fault_point(op: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def machine_tag() -> str:
+    """'m' and 7 hex digits naming this machine and this boot of it (hostname and Linux boot
+    id); the letter keeps it from reading as a pid."""
+    import socket
+
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as handle:
+            boot = handle.read().strip()
+    except OSError:
+        boot = ""
+    return "m" + hashlib.sha256(f"{socket.gethostname()}\0{boot}".encode()).hexdigest()[:7]
+
+
 def sibling(path: Path, kind: str) -> Path:
-    """A hidden temporary name beside ``path`` that names its writer's pid:
-    ``.<kind>-<name>-<pid>-<8 hex>`` (see :func:`recover`)."""
-    return path.parent / f".{kind}-{path.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    """A hidden temporary name beside ``path`` that names its writer: its pid and machine
+    (``.<kind>-<name>-<pid>-<machine tag>-<8 hex>``; see :func:`recover`)."""
+    return path.parent / f".{kind}-{path.name}-{os.getpid()}-{machine_tag()}-{uuid.uuid4().hex[:8]}"
 
 
 def write_file(path: Path, content: str | bytes, sync: bool = True) -> None:
@@ -76,7 +89,7 @@ def rename(src: Path, dst: Path) -> None:
 def write_file_atomic(path: Path, content: str | bytes) -> None:
     """Write beside ``path``, then rename over it: readers see the old or the new file, whole."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp = sibling(path, "tmp")
     try:
         write_file(tmp, content)
         rename(tmp, path)
@@ -132,14 +145,17 @@ def install_folder(tmp: Path, target: Path) -> None:
     _sync_folder(target.parent)
 
 
-def build_folder(target: Path, fill: Callable[[Path], object]):
-    """Build a folder under a temporary name with ``fill(tmp)``, then :func:`install_folder`
-    it at ``target``. On any error nothing is left but what was there before."""
+def build_folder(target: Path, fill: Callable[[Path], object], check: Callable[[Path], None] | None = None):
+    """Build a folder under a temporary name with ``fill(tmp)``, ``check(tmp)`` it (which may
+    raise), then :func:`install_folder` it at ``target``. On any error nothing is left but
+    what was there before."""
     tmp = sibling(target, "tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
         result = fill(tmp)
+        if check is not None:
+            check(tmp)
         install_folder(tmp, target)
         return result
     finally:
@@ -156,7 +172,8 @@ def _sync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-_LEFTOVER = re.compile(r"^\.(tmp|old)-(.+)-(\d+)-[0-9a-f]{8}$")
+_LEFTOVER = re.compile(r"^\.(tmp|old)-(.+)-(\d+)-(?:(m[0-9a-f]{7})-)?[0-9a-f]{8}$")
+ABANDONED_SECONDS = 86400   # a leftover of another machine (a shared results folder) is cleared after a day
 
 
 def pid_alive(pid: int) -> bool:
@@ -171,19 +188,32 @@ def pid_alive(pid: int) -> bool:
 
 
 def recover(folder: Path) -> int:
-    """Clear up after writers killed mid-write in ``folder``: a ``.tmp-`` folder is removed,
-    an ``.old-`` folder is renamed back to its name when nothing took its place (the writer
-    died between its two renames) and removed otherwise. A leftover whose writer (its pid)
-    is still alive is left alone. Returns how many leftovers were handled."""
+    """Clear up after writers killed mid-write in ``folder``: a ``.tmp-`` folder or file is
+    removed, an ``.old-`` folder is renamed back to its name when nothing took its place (the
+    writer died between its two renames) and removed otherwise. Only leftovers provably
+    abandoned are touched: written on this machine and boot by a pid no longer alive, or
+    (another machine's, in a shared folder) untouched for a day. Returns how many were handled."""
+    import time
+
     handled = 0
+    here = machine_tag()
     try:
         entries = sorted(Path(folder).iterdir())
     except OSError:
         return 0
     for path in entries:
         match = _LEFTOVER.match(path.name)
-        if not match or pid_alive(int(match.group(3))):
+        if not match:
             continue
+        mine = match.group(4) in (None, here)   # names without a tag were written by an nnlab before tags
+        if mine and pid_alive(int(match.group(3))):
+            continue
+        if not mine:
+            try:
+                if time.time() - path.lstat().st_mtime < ABANDONED_SECONDS:
+                    continue
+            except OSError:
+                continue
         kind, name = match.group(1), match.group(2)
         original = path.parent / name
         if kind == "old" and not os.path.lexists(original):
@@ -203,8 +233,9 @@ class NotRegular(OSError):
 
 
 def open_regular(path: Path):
-    """Open ``path`` for reading in binary mode if it is a regular file, without following a
-    link and without blocking on a FIFO; NotRegular (an OSError) otherwise."""
+    """Open ``path`` for reading in binary mode if it is a regular file (its last component not
+    a link: ``O_NOFOLLOW``; trial folders that are links are refused by the store itself) and
+    without blocking on a FIFO; NotRegular (an OSError) otherwise."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(path, flags)

@@ -45,16 +45,19 @@ from . import fsio
 
 DB = ".study.db"   # hidden, with its -wal and -shm files: bookkeeping, not results
 SCHEMA = "1"
-BUSY_SECONDS = 600        # a writer waits this long for the study's lock (another writes summary.csv) before failing
-HEARTBEAT_SECONDS = 60    # a claim's owner renews its heartbeat this often
-STALE_SECONDS = 600       # a claim from another host without a heartbeat for this long is taken over
+BUSY_SECONDS = 300        # a writer waits this long for the study's lock (another writes summary.csv) before failing
+HEARTBEAT_SECONDS = 60    # a claim's owner renews its heartbeat this often (waiting at most 30 s for the lock)
+STALE_SECONDS = 1800      # a claim from another host without a heartbeat for this long is taken over: far
+                          # longer than a beat plus the longest wait for the lock, so a live owner is never taken over
+NETWORK_FILE_SYSTEMS = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "fuse.sshfs", "ceph", "glusterfs", "lustre",
+                        "gpfs", "beegfs")
 
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS plans(position INTEGER PRIMARY KEY, digest TEXT UNIQUE NOT NULL, "
     "record TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS trials(config_hash TEXT PRIMARY KEY, position INTEGER UNIQUE NOT NULL, "
-    "id TEXT NOT NULL, plan_values TEXT NOT NULL)",
+    "id TEXT NOT NULL, plan_values TEXT NOT NULL, grp TEXT)",
     "CREATE TABLE IF NOT EXISTS claims(config_hash TEXT PRIMARY KEY, token TEXT NOT NULL, pid INTEGER NOT NULL, "
     "host TEXT NOT NULL, boot TEXT NOT NULL, started TEXT NOT NULL, since REAL NOT NULL, heartbeat REAL NOT NULL)",
 )
@@ -115,6 +118,19 @@ class Owner:
                 f"(last heard from {max(0, now - self.heartbeat):.0f} s ago)")
 
 
+def _store_errors(method):
+    """A read of the index that fails (a damaged file, an I/O error) is one line (StoreError)."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise store_error(_os_error(exc, self.path), "the study's index (.study.db)") from None
+    return wrapper
+
+
 def _owner(row) -> Owner:
     pid, host, boot, started, since, heartbeat = row
     return Owner(int(pid), host, boot, started, float(since), float(heartbeat))
@@ -123,8 +139,9 @@ def _owner(row) -> Owner:
 # ---------------------------------------------------------------- the index
 
 class StudyIndex:
-    """The index of one study folder. Open it with ``with StudyIndex(folder) as index:``;
-    each method is one transaction. Errors reading or writing it are one line (StoreError)."""
+    """The index of one study folder. Open it with ``with StudyIndex(folder) as index:``.
+    Writes happen inside :meth:`locked` (``claim`` and ``release`` take it themselves); errors
+    reading or writing it are one line (StoreError)."""
 
     def __init__(self, study_dir: Path):
         self.folder = Path(study_dir)
@@ -158,10 +175,13 @@ class StudyIndex:
             raise store_error(_os_error(exc, self.path), "the study's index (.study.db)") from None
 
     @staticmethod
-    def _connect(path: Path) -> sqlite3.Connection:
-        conn = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
-        with contextlib.suppress(sqlite3.OperationalError):   # a file system without shared memory: rollback journal
-            conn.execute("PRAGMA journal_mode=WAL")
+    def _connect(path: Path, timeout: float = BUSY_SECONDS) -> sqlite3.Connection:
+        """WAL (readers never wait for a writer) on a local disk; the rollback journal on a
+        network file system, where WAL's shared-memory index does not reach other hosts."""
+        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+        mode = "DELETE" if file_system(path.parent) in NETWORK_FILE_SYSTEMS else "WAL"
+        with contextlib.suppress(sqlite3.OperationalError):
+            conn.execute(f"PRAGMA journal_mode={mode}")
         conn.execute("PRAGMA synchronous=FULL")
         return conn
 
@@ -195,12 +215,14 @@ class StudyIndex:
             raise
         try:
             yield self.conn
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise store_error(_os_error(exc, self.path), "the study's index (.study.db)") from None
+            raise
 
     def _meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()  # type: ignore[union-attr]
@@ -208,43 +230,67 @@ class StudyIndex:
 
     # ------------------------------------------------------------ plans and trials
 
-    def add_plan(self, record: dict) -> bool:
-        """Record a plan (``{axes, trials, base}``) unless it was recorded before; True when
-        it is new. Call inside :meth:`locked`."""
+    def add_plan(self, record: dict) -> str | None:
+        """Record a plan (``{axes, trials, base}``) unless it was recorded before; its digest
+        when it is new, else None. Call inside :meth:`locked`."""
         text = json.dumps(record, sort_keys=True, default=str)
         digest = hashlib.sha256(text.encode()).hexdigest()
         if self.conn.execute("SELECT 1 FROM plans WHERE digest = ?", (digest,)).fetchone():  # type: ignore[union-attr]
-            return False
+            return None
         self.conn.execute("INSERT INTO plans(position, digest, record) VALUES "  # type: ignore[union-attr]
                           "((SELECT COALESCE(MAX(position), -1) + 1 FROM plans), ?, ?)", (digest, text))
-        return True
+        return digest
 
-    def add_trials(self, trials: list[tuple[str, str, dict]]) -> None:
-        """Record planned trials (config hash, id, swept values); a trial planned before keeps
-        its first record. Call inside :meth:`locked`."""
-        for config_hash, trial_id, values in trials:
-            self.conn.execute("INSERT OR IGNORE INTO trials(config_hash, position, id, plan_values) VALUES "  # type: ignore[union-attr]
-                              "(?, (SELECT COALESCE(MAX(position), -1) + 1 FROM trials), ?, ?)",
-                              (config_hash, trial_id, json.dumps(values, sort_keys=False, default=str)))
+    def add_trials(self, trials: list[tuple]) -> list[str]:
+        """Record planned trials (config hash, id, swept values[, group]); a trial planned
+        before keeps its first record. Returns the config hashes that were new. Call inside
+        :meth:`locked`."""
+        new = []
+        for config_hash, trial_id, values, *group in trials:
+            cursor = self.conn.execute(  # type: ignore[union-attr]
+                "INSERT OR IGNORE INTO trials(config_hash, position, id, plan_values, grp) VALUES "
+                "(?, (SELECT COALESCE(MAX(position), -1) + 1 FROM trials), ?, ?, ?)",
+                (config_hash, trial_id, json.dumps(values, sort_keys=False, default=str), group[0] if group else None))
+            if cursor.rowcount:
+                new.append(config_hash)
+        return new
+
+    def forget(self, plan_digest: str | None, config_hashes: list[str]) -> None:
+        """Take back a plan and trials this process recorded, when its command failed before
+        any trial of them ran (``nnlab run --strict``, missing data): nothing stays planned that
+        nobody runs. Call inside :meth:`locked`."""
+        if plan_digest:
+            self.conn.execute("DELETE FROM plans WHERE digest = ?", (plan_digest,))  # type: ignore[union-attr]
+        self.conn.executemany("DELETE FROM trials WHERE config_hash = ?", [(h,) for h in config_hashes])  # type: ignore[union-attr]
+
+    @_store_errors
+    def empty(self) -> bool:
+        """No plan and no claim recorded."""
+        conn = self.conn
+        return not (conn.execute("SELECT 1 FROM plans LIMIT 1").fetchone()  # type: ignore[union-attr]
+                    or conn.execute("SELECT 1 FROM claims LIMIT 1").fetchone())  # type: ignore[union-attr]
 
     def set_meta(self, key: str, value) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value, default=str)))  # type: ignore[union-attr]
 
+    @_store_errors
     def meta(self, key: str):
         text = self._meta(key)
         return None if text is None else json.loads(text)
 
+    @_store_errors
     def plans(self) -> list[dict]:
         rows = self.conn.execute("SELECT record FROM plans ORDER BY position").fetchall()  # type: ignore[union-attr]
         return [json.loads(r[0]) for r in rows]
 
+    @_store_errors
     def trials(self) -> list[dict]:
-        """Every planned trial, in the order first planned: {id, values}."""
-        rows = self.conn.execute("SELECT id, plan_values FROM trials ORDER BY position").fetchall()  # type: ignore[union-attr]
+        """Every planned trial, in the order first planned: {id, values, group}."""
+        rows = self.conn.execute("SELECT id, plan_values, grp FROM trials ORDER BY position").fetchall()  # type: ignore[union-attr]
         out = []
-        for trial_id, text in rows:
+        for trial_id, text, group in rows:
             values = json.loads(text)
-            out.append({"id": trial_id, **({"values": values} if values else {})})
+            out.append({"id": trial_id, **({"values": values} if values else {}), **({"group": group} if group else {})})
         return out
 
     def _import_study_yaml(self) -> None:
@@ -264,7 +310,8 @@ class StudyIndex:
                                if k not in ("sweep", "name", "description")}}]
         for plan in plans:
             self.add_plan(plan)
-        self.add_trials([(str(t["id"]).rsplit("-", 1)[-1], str(t["id"]), t.get("values") or {}) for t in trials])
+        self.add_trials([(str(t["id"]).rsplit("-", 1)[-1], str(t["id"]), t.get("values") or {}, t.get("group"))
+                         for t in trials])
         for key in ("study", "base"):
             if earlier.get(key) is not None:
                 self.set_meta(key, earlier[key])
@@ -304,6 +351,7 @@ class StudyIndex:
         for config_hash, _ in tokens:
             self.tokens.pop(config_hash, None)
 
+    @_store_errors
     def owners(self) -> dict[str, Owner]:
         """The live claims: config hash -> owner."""
         rows = self.conn.execute("SELECT config_hash, pid, host, boot, started, since, heartbeat "  # type: ignore[union-attr]
@@ -319,21 +367,41 @@ class StudyIndex:
         self._heartbeat.start()
 
     def _beat(self) -> None:
-        """Renew this process's claims until the index is closed (its own connection)."""
+        """Renew this process's claims until the index is closed (its own connection). A beat
+        that fails (the lock busy, a network hiccup) is tried again at the next one."""
         conn = None
-        try:
-            while not self._stop.wait(HEARTBEAT_SECONDS):
-                tokens = list(self.tokens.values())
-                if not tokens:
-                    continue
-                conn = conn or self._connect(self.path)
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            tokens = list(self.tokens.values())
+            if not tokens:
+                continue
+            try:
+                conn = conn or self._connect(self.path, timeout=30)
                 conn.execute(f"UPDATE claims SET heartbeat = ? WHERE token IN ({', '.join('?' * len(tokens))})",
                              (time.time(), *tokens))
-        except sqlite3.Error:
-            pass   # a missed heartbeat only matters after STALE_SECONDS, and only to other hosts
-        finally:
-            if conn is not None:
-                conn.close()
+            except sqlite3.Error:   # a missed beat matters only after STALE_SECONDS, and only to other hosts
+                if conn is not None:
+                    conn.close()
+                conn = None
+        if conn is not None:
+            conn.close()
+
+
+def file_system(folder: Path) -> str:
+    """The type of the file system a folder is on ('ext4', 'nfs4', ...), from /proc/mounts;
+    '' where it cannot be told."""
+    try:
+        with open("/proc/mounts") as mounts:
+            entries = [line.split() for line in mounts]
+    except OSError:
+        return ""
+    where = str(Path(folder).resolve())
+    best, kind = "", ""
+    for entry in entries:
+        if len(entry) >= 3:
+            mount = entry[1].replace("\\040", " ")
+            if (where == mount or where.startswith(mount.rstrip("/") + "/")) and len(mount) > len(best):
+                best, kind = mount, entry[2]
+    return kind
 
 
 def live_owners(study_dir: Path) -> dict[str, Owner]:

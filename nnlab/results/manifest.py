@@ -29,6 +29,7 @@ from .csvtext import TIMING_COLUMNS, format_value, to_csv
 from .naming import hash_of
 
 MANIFEST = "manifest.json"     # SHA-256 of every other file, written last
+NEEDED = ("config.yaml", "metrics.csv", "steps.csv", "summary.json")   # in every trial's manifest
 JSON_LIMIT = 256 << 20         # summary.json, manifest.json, config.yaml: no real one comes near this
 
 
@@ -155,26 +156,8 @@ def _verify(trial_dir: Path) -> str | None:
         return "summary.json is not valid JSON"
     if not isinstance(summary, dict):
         return "summary.json is not a JSON object"
-    manifest_path = trial_dir / MANIFEST
-    if os.path.lexists(manifest_path):
-        try:
-            recorded = json.loads(fsio.read_text(manifest_path, JSON_LIMIT))["sha256"]
-            if not isinstance(recorded, dict):
-                raise TypeError
-        except OSError as exc:
-            return _problem(MANIFEST, exc)
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-            return f"{MANIFEST} is not valid"
-        for name, digest in recorded.items():
-            if "/" in name or name.startswith("."):
-                return f"{MANIFEST} names a file outside the folder ({name})"
-            try:
-                actual = fsio.sha256_of(trial_dir / name)
-            except OSError as exc:
-                return _problem(name, exc)
-            if actual != digest:
-                return f"{name} changed since it was written (SHA-256 {actual[:12]}..., recorded {digest[:12]}...)"
-        return _identity_problem(trial_dir, summary)
+    if os.path.lexists(trial_dir / MANIFEST):
+        return files_problem(trial_dir, summary) or _identity_problem(trial_dir, summary)
     if "stop_reason" in summary:  # written by an nnlab that writes manifests: one was removed
         return f"{MANIFEST} is missing"
     if "fingerprint" in summary:  # written before manifests existed
@@ -184,6 +167,35 @@ def _verify(trial_dir: Path) -> str | None:
             return _summary_matches_metrics(trial_dir, summary) or _identity_problem(trial_dir, summary)
         except (OSError, ValueError, KeyError):
             return "metrics.csv, steps.csv or final.npz is missing or unreadable"
+    if summary.get("status") == "failed":   # a failed trial from before manifests: nothing to fingerprint
+        return _identity_problem(trial_dir, summary)
+    return f"{MANIFEST} is missing (and summary.json has no fingerprint to check the files by)"
+
+
+def files_problem(folder: Path, summary: dict) -> str | None:
+    """What is wrong with a folder's files against its manifest.json (every file listed has its
+    recorded SHA-256, and the manifest lists every file a trial of this status has), or None."""
+    try:
+        recorded = json.loads(fsio.read_text(folder / MANIFEST, JSON_LIMIT))["sha256"]
+        if not isinstance(recorded, dict):
+            raise TypeError
+    except OSError as exc:
+        return _problem(MANIFEST, exc)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return f"{MANIFEST} is not valid"
+    needed = NEEDED + (("final.npz",) if summary.get("status") in ("complete", "diverged") else ())
+    unlisted = [name for name in needed if name not in recorded]
+    if unlisted:
+        return f"{MANIFEST} does not list {unlisted[0]}, which a {summary.get('status')} trial has"
+    for name, digest in recorded.items():
+        if "/" in name or name.startswith("."):
+            return f"{MANIFEST} names a file outside the folder ({name})"
+        try:
+            actual = fsio.sha256_of(folder / name)
+        except OSError as exc:
+            return _problem(name, exc)
+        if actual != digest:
+            return f"{name} changed since it was written (SHA-256 {actual[:12]}..., recorded {digest[:12]}...)"
     return None
 
 
@@ -195,11 +207,14 @@ def _identity_problem(trial_dir: Path, summary: dict) -> str | None:
         config = yaml.safe_load(fsio.read_text(trial_dir / "config.yaml", JSON_LIMIT))
     except OSError as exc:
         return _problem("config.yaml", exc)
-    except (yaml.YAMLError, UnicodeDecodeError):
+    except (yaml.YAMLError, UnicodeDecodeError, ValueError):
         return "config.yaml is not valid YAML"
     if not isinstance(config, dict):
         return "config.yaml is not a config"
-    held = config_hash(config)
+    try:
+        held = config_hash(config)
+    except (TypeError, ValueError):
+        return "config.yaml is not a config nnlab wrote"
     if held != named:
         return (f"config.yaml is the config of trial {held}, not of {named} as the folder's name says "
                 "(edited, or copied under another name)")

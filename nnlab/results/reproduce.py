@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..config import load_config
 from ..errors import ConfigError, NnlabError
-from ..train.trial import run_trial
+from ..train.trial import Observer, run_trial
 from . import fsio
 from .csvtext import to_csv
 from .manifest import fingerprint_of_files, metrics_without_timing, trial_files
@@ -50,7 +50,11 @@ def reproduce(trial: Path) -> Reproduction:
     except (OSError, ValueError, KeyError) as exc:
         raise CorruptTrial(f"{trial}: corrupt: cannot read its metrics, steps or final weights ({exc})") from None
     exp = load_config(trial / "config.yaml")
-    records = run_trial(exp, threads=os.cpu_count() or 1)   # the bytes do not depend on the threads
+    # with an observer, a config or data error while preparing is raised (one line, exit 2), not
+    # recorded as a failed run; the bytes do not depend on the threads
+    records = run_trial(exp, threads=os.cpu_count() or 1, observer=Observer())
+    if records.summary.get("status") == "failed":
+        raise NnlabError(f"{trial}: not reproduced: training failed this time ({records.summary.get('error')})")
     trial_files(records)
     fresh = records.summary.get("fingerprint", "?")
     if fresh == stored:
@@ -63,4 +67,4 @@ def reproduce(trial: Path) -> Reproduction:
     first = next((i for i, (a, b) in enumerate(zip(stored_rows, fresh_rows, strict=False)) if a != b), None)
     if first is None and len(stored_rows) != len(fresh_rows):
         first = min(len(stored_rows), len(fresh_rows))  # one run has more epochs
-    return Reproduction(False, stored, fresh, first - 1 if first else None, changed)
+    return Reproduction(False, stored, fresh, None if first is None else max(first - 1, 0), changed)

@@ -96,20 +96,15 @@ def read_study(study_dir: Path) -> StudyRecord:
     path = Path(study_dir) / "study.yaml"
     try:
         record = yaml.safe_load(fsio.read_text(path, JSON_LIMIT)) if path.exists() else None
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+    except (OSError, yaml.YAMLError, UnicodeDecodeError, ValueError):   # ValueError: an integer of 5000 digits
         record = None
     if not isinstance(record, dict):
         return StudyRecord()
-    trials = [{"id": str(t["id"]), "values": t.get("values") or {}}
+    trials = [{"id": str(t["id"]), "values": t.get("values") if isinstance(t.get("values"), dict) else {},
+               "group": t.get("group") if isinstance(t.get("group"), str) else None}
               for t in record.get("trials") or [] if isinstance(t, dict) and "id" in t]
     plans = [p for p in record.get("plans") or [] if isinstance(p, dict)]
     return StudyRecord([str(a) for a in record.get("axes") or []], trials, plans)
-
-
-def read_plan(study_dir: Path) -> tuple[list[str], list[dict]]:
-    """(axes, planned trials as {id, values}) from study.yaml; empty when there is none."""
-    record = read_study(study_dir)
-    return record.axes, record.trials
 
 
 # ---------------------------------------------------------------- the study's table
@@ -129,33 +124,38 @@ def study_table(study_dir: Path, owners: dict | None = None) -> StudyTable:
     record = read_study(study_dir)
     owners = live_owners(study_dir) if owners is None else owners
     folders = {hash_of(f.name): f for f in trial_dirs(study_dir)}
-    entries = []   # (name, plan values, status, summary, config)
+    entries = []   # (name, plan values, status, summary, config, group)
     for trial in record.trials:
         config_hash = hash_of(trial["id"])
         folder = folders.pop(config_hash, None)
+        config = None
         if folder is not None:
             status, summary = folder_status(folder)
             config = _config_of(folder) if status != Status.CORRUPT else None
             name = folder.name
         else:
             status = Status.RUNNING.value if config_hash in owners else Status.PENDING.value
-            summary, config, name = None, None, trial["id"]
-        entries.append((name, trial["values"], status, summary, config or _planned_config(record, trial)))
+            summary, name = None, trial["id"]
+        # the group recorded with the plan (from the trial's resolved config) for a trial without
+        # a trustworthy folder; the folder's own config otherwise
+        group = group_hash(config) if config else trial["group"]
+        entries.append((name, trial["values"], status, summary, config or _planned_config(record, trial), group))
     for folder in folders.values():
         status, summary = folder_status(folder)
-        entries.append((folder.name, {}, status, summary, _config_of(folder) if status != Status.CORRUPT else None))
-    axes = _columns(record, entries)
+        config = _config_of(folder) if status != Status.CORRUPT else None
+        entries.append((folder.name, {}, status, summary, config, group_hash(config) if config else None))
+    axes = _columns(record, [entry[:5] for entry in entries])
     rows = []
-    for name, values, status, summary, config in entries:
+    for name, values, status, summary, config, group in entries:
         shown = {axis: _value(axis, values, config) for axis in axes}
-        rows.append(trial_row(name, shown, status, summary, group_hash(config) if config else None))
+        rows.append(trial_row(name, shown, status, summary, group))
     return StudyTable(rows, axes)
 
 
 def _config_of(folder: Path) -> dict | None:
     try:
         config = yaml.safe_load(fsio.read_text(folder / "config.yaml", JSON_LIMIT))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+    except (OSError, yaml.YAMLError, UnicodeDecodeError, ValueError):
         return None
     return config if isinstance(config, dict) else None
 
@@ -163,16 +163,19 @@ def _config_of(folder: Path) -> dict | None:
 def _planned_config(record: StudyRecord, trial: dict) -> dict | None:
     """A planned trial's config, from its plan's base and its swept values (it has no folder
     yet, or its folder cannot be trusted)."""
+    from ..config import Experiment, validate
+
     plan = record.plan_of(trial["id"])
     if plan is None or not isinstance(plan.get("base"), dict):
         return None
     config = copy.deepcopy(plan["base"])
-    for key, value in (trial.get("values") or {}).items():
-        try:
-            set_path(config, key, copy.deepcopy(value))
-        except Exception:   # noqa: BLE001 - a label axis (fix=...) is not a config key
-            continue
-    return config
+    try:
+        for key, value in (trial.get("values") or {}).items():
+            if key.split(".")[0] in Experiment.model_fields:   # not a label axis such as fix=...
+                set_path(config, key, copy.deepcopy(value))
+        return validate(config).resolved()   # shorthands resolved as the trial's own config.yaml has them
+    except Exception:   # noqa: BLE001 - a plan this nnlab cannot read again: no config to show
+        return None
 
 
 def _value(axis: str, values: dict, config: dict | None):

@@ -21,7 +21,16 @@ from pathlib import Path
 from ..errors import NnlabError, store_error
 from ..train.records import TrialRecords
 from . import fsio
-from .manifest import JSON_LIMIT, MANIFEST, digest, manifest_text, summary_text, trial_files, verify_trial
+from .manifest import (
+    JSON_LIMIT,
+    MANIFEST,
+    digest,
+    files_problem,
+    manifest_text,
+    summary_text,
+    trial_files,
+    verify_trial,
+)
 from .naming import hash_of
 from .status import COMPLETE_STATUSES, FINISHED_STATUSES, RERUN_ON_RETRY, Status
 
@@ -72,13 +81,15 @@ def replace_summary(trial_dir: Path, summary: dict) -> None:
             except OSError:   # no hard links here (another file system): a copy
                 fsio.write_file(tmp / name, fsio.read_bytes(trial_dir / name))
         fsio.write_file(tmp / MANIFEST, manifest_text(digests))
+
+    def check(tmp: Path) -> None:   # the new folder must verify before it replaces the old one
+        problem = files_problem(tmp, summary)
+        if problem:
+            raise NnlabError(f"{trial_dir}: the rewritten folder does not verify ({problem}); the trial was left as it was")
     try:
-        fsio.build_folder(trial_dir, fill)
+        fsio.build_folder(trial_dir, fill, check)
     except OSError as exc:
         raise store_error(exc, f"the trial {trial_dir.name}") from None
-    problem = verify_trial(trial_dir)
-    if problem:
-        raise NnlabError(f"{trial_dir}: after rewriting summary.json the folder does not verify ({problem})")
 
 
 def recover(study_dir: Path) -> int:

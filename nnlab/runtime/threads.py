@@ -345,8 +345,3 @@ def rows_split_exactly(dtype: np.dtype) -> bool:
                     if parts.tobytes() != whole.tobytes():
                         return False
     return True
-
-
-def active_threads() -> int:
-    """How many threads the current backend of nn.ops may use (1 when serial)."""
-    return getattr(ops._backend.get(), "n", 1)

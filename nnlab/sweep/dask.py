@@ -36,10 +36,14 @@ HOW = ("start workers with `nnlab worker {scheduler}` (it pins the kernels befor
        "NNLAB_NATIVE_KERNELS=1 here to accept each machine's own kernels (recorded per trial)")
 
 
+def is_address(scheduler: str) -> bool:
+    """tcp://host:8786 or host:8786, rather than the path of a scheduler file."""
+    return "://" in scheduler or bool(re.fullmatch(r"[\w.-]+:\d+", scheduler))
+
+
 def how(scheduler: str) -> str:
     """How to start a worker that gives these bytes, for this scheduler address or file."""
-    is_address = "://" in scheduler or re.fullmatch(r"[\w.-]+:\d+", scheduler)
-    return HOW.format(scheduler=scheduler if is_address else f"--scheduler-file {scheduler}")
+    return HOW.format(scheduler=scheduler if is_address(scheduler) else f"--scheduler-file {scheduler}")
 
 
 def arithmetic_facts() -> dict:
@@ -96,9 +100,8 @@ class DaskExecutor:
             from distributed import Client, as_completed
         except ImportError:
             raise ConfigError("--executor dask needs dask.distributed: pip install 'nnlab[dask]'") from None
-        is_address = "://" in scheduler or re.fullmatch(r"[\w.-]+:\d+", scheduler)
         try:
-            if is_address:
+            if is_address(scheduler):
                 self.client = Client(scheduler, timeout=connect_timeout)
             else:
                 self.client = Client(scheduler_file=scheduler, timeout=connect_timeout)
@@ -139,17 +142,30 @@ class DaskExecutor:
     def next_done(self) -> tuple[str, TrialRecords]:
         future = next(self.as_completed)
         trial_id, config, _ = self.futures.pop(future.key)
+        return self._records(trial_id, config, future)
+
+    def _records(self, trial_id: str, config: dict, future) -> tuple[str, TrialRecords]:
+        """A finished future's records; a failed task, or one computed with other arithmetic
+        (a worker that joined after the check), is recorded as failed with the reason."""
         try:
             records = future.result()
         except Exception as exc:  # a worker died or the task was lost
             return trial_id, failed_records(config, exc)
         found = records.summary.get("environment") or {}
-        differ = mismatch(self.expected, {**found, "nnlab": found.get("nnlab")})
-        if differ and not self.native:
+        differ = mismatch(self.expected, found)
+        if found.get("nnlab") != self.expected["nnlab"] or (differ and not self.native):
             return trial_id, failed_records(config, RuntimeError(
                 f"computed on a worker with other arithmetic ({'; '.join(differ)}), so not stored as a result; "
                 + how(self.scheduler)))
         return trial_id, records
+
+    def finished(self) -> list[tuple[str, TrialRecords]]:
+        out = []
+        for key, (trial_id, config, future) in list(self.futures.items()):
+            if future.done() and future.status == "finished":
+                del self.futures[key]
+                out.append(self._records(trial_id, config, future))
+        return out
 
     def close(self) -> None:
         self.client.close()

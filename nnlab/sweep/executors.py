@@ -41,6 +41,9 @@ class Executor(Protocol):
         """Before the first submit: ConfigError if the trials cannot run here as planned (a Dask
         worker that would compute other bytes, or lacks the data)."""
 
+    def finished(self) -> list[tuple[str, TrialRecords]]:
+        """Results already back and not yet taken, without waiting (kept on an interrupt)."""
+
     def close(self) -> None: ...
 
     def terminate(self) -> None: ...
@@ -67,6 +70,9 @@ class SerialExecutor:
 
     def check(self, trials: list) -> None:
         pass
+
+    def finished(self) -> list:
+        return []   # a trial runs when its result is asked for: nothing waits here
 
     def submit(self, trial_id: str, config: dict) -> None:
         self.pending.append((trial_id, config))
@@ -132,6 +138,14 @@ class LocalExecutor:
 
     def check(self, trials: list) -> None:
         pass   # its workers fork from this machine's nnlab: the same kernels
+
+    def finished(self) -> list:
+        out = []
+        while True:
+            try:
+                out.append(self.done.get_nowait())
+            except queue.Empty:
+                return out
 
     def submit(self, trial_id: str, config: dict) -> None:
         self.pool.apply_async(

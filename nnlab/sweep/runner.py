@@ -11,7 +11,11 @@
 * a trial folder appears whole or not at all (``results/store.py``);
 * ``study.yaml`` and ``summary.csv`` are rewritten from the index and the folders under the
   study's lock after every finished trial, so a kill at any moment loses only the trials in
-  flight, and they never go back to an older state.
+  flight; writers replace them in the order of their commits (a writer killed between
+  writing study.yaml and its commit leaves a plan there that the next writer drops, as the
+  index never recorded it);
+* a command that fails before any trial ran (``nnlab run --strict``, missing data) takes
+  its plan back, and a study folder it created goes with it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..config import dump_yaml
-from ..config.identity import leaves
+from ..config.identity import differing_keys, group_hash
 from ..errors import NnlabError
 from ..results.index import STALE_SECONDS, StudyIndex
 from ..results.rows import study_table, write_summary_csv
@@ -68,16 +72,35 @@ def to_run(study_dir: Path, trials: list[Trial], rerun: tuple = ()) -> tuple[lis
     return run, skip
 
 
-def record_plan(index: StudyIndex, plan: Plan) -> None:
-    """Add the plan to the study's index and rewrite study.yaml from it (under the lock)."""
+def record_plan(index: StudyIndex, plan: Plan) -> tuple:
+    """Add the plan and its trials (each with its configuration's group) to the study's index
+    and rewrite study.yaml from it, under the lock. Returns what was new (the plan's digest,
+    the trials' hashes), for :func:`forget_plan`."""
     base = {k: v for k, v in plan.base.items() if k not in ("sweep", "name", "description")}
     record = {"axes": plan.axes, "trials": [t.id for t in plan.trials], "base": base}
     with index.locked():
-        index.add_plan(record)
-        index.add_trials([(t.config_hash, t.id, t.values) for t in plan.trials])
+        previous = index.meta("base")
+        digest = index.add_plan(record)
+        new = index.add_trials([(t.config_hash, t.id, t.values, group_hash(t.experiment.resolved()))
+                                for t in plan.trials])
         index.set_meta("study", plan.study)
         index.set_meta("base", plan.base)
         write_text_atomic(index.folder / "study.yaml", dump_yaml(study_yaml(index)))
+    return digest, new, previous
+
+
+def forget_plan(index: StudyIndex, recorded: tuple) -> None:
+    """Take back what :func:`record_plan` added (the command failed before any trial ran),
+    and rewrite study.yaml and summary.csv."""
+    digest, new, previous = recorded
+    if digest is None and not new:
+        return
+    with index.locked():
+        index.forget(digest, new)
+        if previous is not None:
+            index.set_meta("base", previous)
+        write_text_atomic(index.folder / "study.yaml", dump_yaml(study_yaml(index)))
+        write_summary_csv(index.folder, study_table(index.folder, owners=index.owners()).rows)
 
 
 def study_yaml(index: StudyIndex) -> dict:
@@ -86,8 +109,7 @@ def study_yaml(index: StudyIndex) -> dict:
     base configs set differently, e.g. train.epochs=2 in one and 3 in another), and the
     latest plan's base config."""
     plans = index.plans()
-    bases = [leaves(p.get("base") or {}) for p in plans]
-    differing = [k for k in dict.fromkeys(k for b in bases for k in b) if len({repr(b.get(k)) for b in bases}) > 1]
+    differing = differing_keys([p.get("base") or {} for p in plans])
     axes = list(dict.fromkeys([a for p in plans for a in p["axes"] if a != "seed"] + differing
                               + (["seed"] if any("seed" in p["axes"] for p in plans) else [])))
     return {"study": index.meta("study"), "nnlab": __version__, "axes": axes, "trials": index.trials(),
@@ -114,10 +136,11 @@ def run_study(plan: Plan, study_dir: Path, executor: Executor, rerun: tuple = ()
     index = StudyIndex(study_dir)
     outcome = StudyOutcome()
     inflight: dict[str, Trial] = {}
+    recorded: tuple = (None, [], None)
     try:
         index.open()
         recover(study_dir)
-        record_plan(index, plan)
+        recorded = record_plan(index, plan)
         write_summary(index)   # where every trial stands before any runs (some may be corrupt, or done)
         todo, skip = to_run(study_dir, plan.trials, rerun)
         if todo:
@@ -157,14 +180,23 @@ def run_study(plan: Plan, study_dir: Path, executor: Executor, rerun: tuple = ()
             if on_done:
                 on_done(trial, outcome.statuses[trial.id], outcome.summaries[trial.id], folder)
         executor.close()
-    except BaseException:
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):   # trials that finished before the interrupt are kept
+            with contextlib.suppress(Exception):
+                for trial_id, records in executor.finished():
+                    trial = inflight.pop(trial_id)
+                    write_trial(find_trial(study_dir, trial.config_hash) or study_dir / trial.id, records)
+                    index.release(trial.config_hash)
+                    outcome.ran.append(trial.id)
         executor.terminate()
         index.release(*(trial.config_hash for trial in inflight.values()))
-        if created is not None and not outcome.ran:
-            index.close()
-            remove_created(created)
-        elif index.conn is not None:
-            with contextlib.suppress(Exception):   # the first error is the one to report
+        with contextlib.suppress(Exception):   # the first error is the one to report
+            if not outcome.ran:   # nothing ran: nothing stays planned, a folder this command made goes
+                forget_plan(index, recorded)
+                if created is not None and index.empty():
+                    index.close()
+                    remove_created(created)
+            if index.conn is not None:
                 write_summary(index)
         raise
     finally:

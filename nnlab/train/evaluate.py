@@ -2,7 +2,7 @@
 (dropout off, BatchNorm running statistics), in chunks of bounded memory.
 
 Chunks are independent, so a single ``nnlab run`` evaluates them on the trial's thread
-pool (``nn/parallel.py``; NumPy and BLAS release the GIL): each chunk is computed exactly
+pool (``runtime/threads.py``; NumPy and BLAS release the GIL): each chunk is computed exactly
 as alone, by the same one-thread BLAS kernel, and the per-chunk sums are added in chunk
 order, so the bytes are those of a serial pass. Sweeps keep one thread per trial.
 """

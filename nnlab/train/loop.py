@@ -38,8 +38,8 @@ class FitResult:
         max(its start, 1) (then also where it first passed that ``limit`` and the loss it
         ``exploded`` to, and what it ``ended`` at)."""
         stop = self.stop
-        if stop.reason == "diverged":
-            return {"epoch": stop.epoch, "step": stop.step, **stop.detail}
+        if stop.reason == "diverged":   # in summary.json's order since it was first written: what, epoch, step
+            return {"what": stop.detail["what"], "epoch": stop.epoch, "step": stop.step}
         if self.exploded and self.exploded["ended"] > self.exploded["limit"]:
             return dict(self.exploded)
         return None

@@ -62,15 +62,8 @@ def summarize(setup: TrialSetup, result: FitResult, after_first_step: dict, doct
 
 
 def _diagnosis(setup, result, after_first_step, doctor_events, restored_epoch) -> tuple[list[dict], str | None]:
-    from ..diagnose.events import event
-    from ..diagnose.outcome import settle
     from ..diagnose.trial import diagnose_trial
 
-    try:
-        found = diagnose_trial(setup, result.records.metrics, result.records.steps, after_first_step,
-                               result.divergence, restored_epoch, doctor_events)
-        return found.events, found.learned
-    except Exception as exc:  # a detector's bug must never cost the user a trained trial
-        return settle(doctor_events, None) + [event(
-            "diagnosis_error", "warn", f"The diagnosis itself failed ({type(exc).__name__}: {exc}); the trial's "
-                                       f"numbers are unaffected. Please report this.")], None
+    found = diagnose_trial(setup, result.records.metrics, result.records.steps, after_first_step,
+                           result.divergence, restored_epoch, doctor_events)
+    return found.events, found.learned

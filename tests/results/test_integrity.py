@@ -269,3 +269,81 @@ def test_ls_and_report_of_a_hostile_trial_end_with_corrupt(tmp_path, xor_study, 
         assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     assert "corrupt" in subprocess.run([sys.executable, "-m", "nnlab", "ls", str(xor_study)], capture_output=True,
                                        text=True, timeout=120).stdout
+
+
+# ---------------------------------------------------------------- found in review
+
+def test_a_pending_trial_has_the_group_it_will_have_once_trained(cli, tmp_path):
+    """Shorthand values (optimizer=sgd) and label axes (fix=...) gave pending trials another
+    group than the same trials once trained: a running study showed each configuration twice."""
+    from nnlab.results.rows import study_table
+
+    assert cli("sweep", XOR, "optimizer=sgd,adam", "seed=0,1", "train.epochs=2", "-q", "--workers", "1")[0] == 0
+    study = tmp_path / "results" / "xor"
+    done = {r["trial"]: r["group"] for r in study_table(study).rows}
+    shutil.rmtree(trial_dirs(study)[0])           # one trial is pending again
+    pending = {r["trial"]: (r["status"], r["group"]) for r in study_table(study).rows}
+    assert sorted(s for s, _ in pending.values()) == ["complete"] * 3 + ["pending"]
+    assert {name: group for name, (_, group) in pending.items()} == done
+    assert len(set(done.values())) == 2
+
+
+def test_run_strict_on_an_existing_study_leaves_no_plan_behind(cli, tmp_path):
+    assert cli("run", XOR, "train.epochs=2", "-q")[0] == 0
+    study = tmp_path / "results" / "xor"
+    before = (study / "study.yaml").read_text(), (study / "summary.csv").read_text()
+    code, out, err = cli("run", XOR, "train.epochs=2", "model.init=zeros", "--strict", "-q")
+    assert code == 2 and "--strict" in err
+    assert ((study / "study.yaml").read_text(), (study / "summary.csv").read_text()) == before
+    assert len(trial_dirs(study)) == 1
+
+
+def test_reproduce_without_the_data_is_one_line(cli, tmp_path, monkeypatch):
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,y\n" + "".join(f"{i},{i % 7},{i % 2}\n" for i in range(40)))
+    config = write(tmp_path / "c.yaml", f"name: c\ndata: {{name: csv, path: {table}, target: y}}\ntrain: {{epochs: 1}}\n")
+    assert cli("run", config, "-q")[0] == 0
+    table.unlink()
+    code, out, err = cli("reproduce", trial_dirs(tmp_path / "results" / "c")[0])
+    assert_one_error_line(code, out, err, ["t.csv", "no such data file"])
+
+
+@pytest.mark.parametrize("damage, problem", [
+    pytest.param("manifest-without-summary", "does not list summary.json", id="manifest-without-summary"),
+    pytest.param("no-manifest-no-fingerprint", "manifest.json is missing", id="no-manifest-no-fingerprint"),
+])
+def test_a_folder_stripped_of_its_evidence_is_corrupt(xor_study, damage, problem):
+    trial = trial_dirs(xor_study)[0]
+    if damage == "manifest-without-summary":
+        manifest = json.loads((trial / "manifest.json").read_text())
+        del manifest["sha256"]["summary.json"]
+        (trial / "manifest.json").write_text(json.dumps(manifest))
+    else:
+        (trial / "manifest.json").unlink()
+        summary = json.loads((trial / "summary.json").read_text())
+        for key in ("stop_reason", "fingerprint"):
+            summary.pop(key)
+        (trial / "summary.json").write_text(json.dumps(summary))
+    assert problem in (verify_trial(trial) or "")
+
+
+def test_a_malformed_study_yaml_is_not_a_traceback(cli, xor_study):
+    (xor_study / "study.yaml").write_text("plans:\n- axes: [seed]\n  trials: [a-12345678]\n  base: {data: [1, 2], train: 3}\n"
+                                          "trials: [{id: a-12345678}]\naxes: [seed]\n")
+    for command in (["ls", xor_study], ["report", xor_study]):
+        code, out, err = cli(*command)
+        assert code == 0 and "Traceback" not in out + err, err
+
+
+def test_diagnose_write_leaves_a_trial_being_trained_alone(cli, xor_study):
+    from nnlab.results.index import StudyIndex
+    from nnlab.results.naming import hash_of
+
+    trial = trial_dirs(xor_study)[0]
+    _forge_events(trial, [{"type": "dead_units", "severity": "warn", "where": {}, "evidence": {}, "message": "old"}])
+    before = (trial / "summary.json").read_bytes()
+    with StudyIndex(xor_study) as index:
+        assert index.claim(hash_of(trial.name)) is None      # a --force re-run of it holds the claim
+        code, out, err = cli("diagnose", xor_study, "--write")
+    assert code == 0 and "being trained right now" in err
+    assert (trial / "summary.json").read_bytes() == before

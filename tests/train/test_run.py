@@ -307,7 +307,7 @@ def test_a_claim_from_another_host_with_a_heartbeat_is_believed_and_named(cli, t
     study = tmp_path / "results" / "tiny"
     _claim_as(study, load_config(config).config_hash(), host="lab-7", pid=4120)
     code, out, err = cli("run", config, "-q")
-    assert code == 1 and "pid 4120 on host lab-7" in err and "10 minutes without a heartbeat" in err, err
+    assert code == 1 and "pid 4120 on host lab-7" in err and "30 minutes without a heartbeat" in err, err
 
 
 def test_the_classic_xor_net_stops_on_its_error_rule(cli, tmp_path):
