@@ -10,17 +10,15 @@ study's write lock (``BEGIN IMMEDIATE``), reads, changes and commits, and a kill
 point rolls the change back on the next open. The trial folders stay as they are (they are
 the results; the index never holds a number), and ``study.yaml`` and ``summary.csv`` are
 written from the index and the folders while the lock is held (:meth:`StudyIndex.locked`),
-so they are replaced in commit order and never go back to an older state.
+so they are replaced in commit order.
 
 Readers (``nnlab report``, ``ls``, ``load_study``) read study.yaml and the folders, and the
 live claims when they can open the index read-only: they never write, and a study folder
 copied without its .study.db still reads. A study written before the index existed is
 imported from its study.yaml the first time a writer opens it.
 
-A claim is believed only while its owner provably runs: on the same host and boot, the pid
-must be alive *and* have the start time recorded with the claim (a reused pid does not
-count); from another host (a results folder shared over the network), its heartbeat, which
-the owner renews every :data:`HEARTBEAT_SECONDS`, must be younger than :data:`STALE_SECONDS`.
+Claims: which to believe is ``claims.py``'s; the owner renews its heartbeat every
+:data:`HEARTBEAT_SECONDS` from a thread of its own.
 """
 
 from __future__ import annotations
@@ -35,20 +33,18 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from ..errors import NnlabError, store_error
 from . import fsio
+from .claims import Owner, _owner, boot_id, process_start
 
 DB = ".study.db"   # hidden, with its -wal and -shm files: bookkeeping, not results
 SCHEMA = "1"
 BUSY_SECONDS = 300        # a writer waits this long for the study's lock (another writes summary.csv) before failing
 HEARTBEAT_SECONDS = 60    # a claim's owner renews its heartbeat this often (waiting at most 30 s for the lock)
-STALE_SECONDS = 1800      # a claim from another host without a heartbeat for this long is taken over: far
-                          # longer than a beat plus the longest wait for the lock, so a live owner is never taken over
 NETWORK_FILE_SYSTEMS = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "fuse.sshfs", "ceph", "glusterfs", "lustre",
                         "gpfs", "beegfs")
 
@@ -63,61 +59,6 @@ _TABLES = (
 )
 
 
-# ---------------------------------------------------------------- who is this process
-
-def _read(path: str) -> str:
-    try:
-        with open(path) as handle:
-            return handle.read().strip()
-    except OSError:
-        return ""
-
-
-def boot_id() -> str:
-    """This boot of this machine (Linux); '' where it cannot be read."""
-    return _read("/proc/sys/kernel/random/boot_id")
-
-
-def process_start(pid: int) -> str:
-    """When process ``pid`` started, in clock ticks since boot (Linux /proc); '' if unknown.
-    With the pid it names a process uniquely: a pid reused later has another start time."""
-    text = _read(f"/proc/{pid}/stat")
-    if not text:
-        return ""
-    fields = text.rsplit(")", 1)[-1].split()   # the command name may hold spaces and parentheses
-    return fields[19] if len(fields) > 19 else ""
-
-
-@dataclass(frozen=True)
-class Owner:
-    """Who holds a claim."""
-
-    pid: int
-    host: str
-    boot: str
-    started: str
-    since: float
-    heartbeat: float
-
-    def alive(self, now: float | None = None) -> bool:
-        """Whether the owner provably still runs (see the module's docstring)."""
-        now = time.time() if now is None else now
-        if self.host == socket.gethostname() and self.boot == boot_id():
-            if not fsio.pid_alive(self.pid):
-                return False
-            return not self.started or process_start(self.pid) in ("", self.started)
-        if self.host == socket.gethostname():
-            return False   # this machine rebooted since: the owner is gone
-        return now - self.heartbeat < STALE_SECONDS
-
-    def describe(self, now: float | None = None) -> str:
-        """'pid 4120 on host lab-3 since 14:02:11 (last heard from 12 s ago)'."""
-        now = time.time() if now is None else now
-        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.since))
-        return (f"pid {self.pid} on host {self.host} since {since} "
-                f"(last heard from {max(0, now - self.heartbeat):.0f} s ago)")
-
-
 def _store_errors(method):
     """A read of the index that fails (a damaged file, an I/O error) is one line (StoreError)."""
     import functools
@@ -129,11 +70,6 @@ def _store_errors(method):
         except sqlite3.Error as exc:
             raise store_error(_os_error(exc, self.path), "the study's index (.study.db)") from None
     return wrapper
-
-
-def _owner(row) -> Owner:
-    pid, host, boot, started, since, heartbeat = row
-    return Owner(int(pid), host, boot, started, float(since), float(heartbeat))
 
 
 # ---------------------------------------------------------------- the index

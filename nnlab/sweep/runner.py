@@ -29,7 +29,8 @@ from .. import __version__
 from ..config import dump_yaml
 from ..config.identity import differing_keys, group_hash
 from ..errors import NnlabError
-from ..results.index import STALE_SECONDS, StudyIndex
+from ..results.claims import STALE_SECONDS
+from ..results.index import StudyIndex
 from ..results.rows import study_table, write_summary_csv
 from ..results.status import COMPLETE_STATUSES, FINISHED_STATUSES, RERUN_ON_RETRY, Status
 from ..results.store import find_trial, recover, remove_created, trial_status, write_text_atomic, write_trial

@@ -257,7 +257,8 @@ def _claim_as(study: Path, config_hash: str, **owner) -> None:
     import socket
     import time
 
-    from nnlab.results.index import StudyIndex, boot_id, process_start
+    from nnlab.results.claims import boot_id, process_start
+    from nnlab.results.index import StudyIndex
 
     row = {"pid": os.getpid(), "host": socket.gethostname(), "boot": boot_id(), "started": process_start(os.getpid()),
            "since": time.time() - 60, "heartbeat": time.time(), **owner}
