@@ -94,6 +94,7 @@ class DaskExecutor:
     a scheduler file. ``check(trials)`` vets every worker before the first submit."""
 
     name = "dask"
+    shares_disk = False   # workers on other machines: checkpoints stay out of it
 
     def __init__(self, scheduler: str, connect_timeout: float = 30):
         try:
@@ -134,8 +135,9 @@ class DaskExecutor:
             if problems:
                 raise ConfigError(f"Dask worker {worker} cannot load the study's data: {problems[0]}")
 
-    def submit(self, trial_id: str, config: dict) -> None:
-        future = self.client.submit(execute, config, key=f"nnlab-{trial_id}-{os.getpid()}", pure=False)
+    def submit(self, trial_id: str, config: dict, checkpoints: str | None = None, stop_at: int | None = None) -> None:
+        # a worker's disk is not this one: no checkpoints; a budget trains from the start (same bytes)
+        future = self.client.submit(execute, config, None, stop_at, key=f"nnlab-{trial_id}-{os.getpid()}", pure=False)
         self.futures[future.key] = (trial_id, config, future)
         self.as_completed.add(future)
 

@@ -13,6 +13,7 @@ import os
 import queue
 import signal
 from collections import deque
+from pathlib import Path
 from typing import Protocol
 
 from ..config import Experiment
@@ -33,7 +34,9 @@ class Executor(Protocol):
     @property
     def capacity(self) -> int: ...
 
-    def submit(self, trial_id: str, config: dict) -> None: ...
+    def submit(self, trial_id: str, config: dict, checkpoints: str | None = None, stop_at: int | None = None) -> None:
+        """Run the trial of ``config``; ``checkpoints``: its checkpoint folder (executors whose
+        workers share this disk; None otherwise), ``stop_at``: a budget of epochs."""
 
     def next_done(self) -> tuple[str, TrialRecords]: ...
 
@@ -49,9 +52,14 @@ class Executor(Protocol):
     def terminate(self) -> None: ...
 
 
-def execute(config: dict) -> TrialRecords:
-    """Train one resolved config (plain data, so it crosses process and network boundaries)."""
-    return run_trial(Experiment.model_validate(config))
+def execute(config: dict, checkpoints: str | None = None, stop_at: int | None = None) -> TrialRecords:
+    """Train one resolved config (plain data, so it crosses process and network boundaries),
+    going on from its checkpoint folder's snapshot when there is one."""
+    from ..train.checkpoint import CheckpointStore
+
+    exp = Experiment.model_validate(config)
+    store = CheckpointStore(Path(checkpoints), exp.config_hash()) if checkpoints else None
+    return run_trial(exp, checkpoints=store, stop_at=stop_at)
 
 
 class SerialExecutor:
@@ -62,6 +70,7 @@ class SerialExecutor:
     name = "serial"
     capacity = 1
     where = "in this process"
+    shares_disk = True   # checkpoints are written where this process can read them again
 
     def __init__(self, threads: int = 1, observer=None):
         self.pending: deque = deque()
@@ -74,12 +83,16 @@ class SerialExecutor:
     def finished(self) -> list:
         return []   # a trial runs when its result is asked for: nothing waits here
 
-    def submit(self, trial_id: str, config: dict) -> None:
-        self.pending.append((trial_id, config))
+    def submit(self, trial_id: str, config: dict, checkpoints: str | None = None, stop_at: int | None = None) -> None:
+        self.pending.append((trial_id, config, checkpoints, stop_at))
 
     def next_done(self):
-        trial_id, config = self.pending.popleft()
-        return trial_id, run_trial(Experiment.model_validate(config), self.threads, self.observer)
+        from ..train.checkpoint import CheckpointStore
+
+        trial_id, config, checkpoints, stop_at = self.pending.popleft()
+        exp = Experiment.model_validate(config)
+        store = CheckpointStore(Path(checkpoints), exp.config_hash()) if checkpoints else None
+        return trial_id, run_trial(exp, self.threads, self.observer, checkpoints=store, stop_at=stop_at)
 
     def close(self):
         pass
@@ -116,6 +129,7 @@ class LocalExecutor:
     so many short trials do not each pay a process start and imports."""
 
     name = "local"
+    shares_disk = True
 
     def __init__(self, workers: int):
         self.capacity = workers
@@ -147,9 +161,9 @@ class LocalExecutor:
             except queue.Empty:
                 return out
 
-    def submit(self, trial_id: str, config: dict) -> None:
+    def submit(self, trial_id: str, config: dict, checkpoints: str | None = None, stop_at: int | None = None) -> None:
         self.pool.apply_async(
-            execute, (config,),
+            execute, (config, checkpoints, stop_at),
             callback=lambda records: self.done.put((trial_id, records)),
             error_callback=lambda exc: self.done.put((trial_id, failed_records(config, exc))))
 

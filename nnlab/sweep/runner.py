@@ -34,6 +34,7 @@ from ..results.index import StudyIndex
 from ..results.rows import study_table, write_summary_csv
 from ..results.status import COMPLETE_STATUSES, FINISHED_STATUSES, RERUN_ON_RETRY, Status
 from ..results.store import find_trial, recover, remove_created, trial_status, write_text_atomic, write_trial
+from ..train.checkpoint import CheckpointStore
 from .executors import Executor
 from .plan import Plan, Trial
 
@@ -148,6 +149,7 @@ def run_study(plan: Plan, study_dir: Path, executor: Executor, rerun: tuple = ()
             executor.check(todo)
         for trial in skip:
             _note(outcome, trial, study_dir, skipped=True)
+            CheckpointStore.of(study_dir, trial.config_hash).remove()   # left by a run killed after its write
         pending = list(todo)
         while pending or inflight:
             while pending and len(inflight) < executor.capacity:
@@ -167,12 +169,13 @@ def run_study(plan: Plan, study_dir: Path, executor: Executor, rerun: tuple = ()
                     del inflight[trial.id]
                     _note(outcome, trial, study_dir, skipped=True)   # finished meanwhile by another process
                     continue
-                executor.submit(trial.id, trial.experiment.resolved())
+                executor.submit(trial.id, trial.experiment.resolved(), checkpoint_folder(executor, study_dir, trial))
             if not inflight:
                 break
             trial_id, records = executor.next_done()
             trial = inflight[trial_id]
             folder = write_trial(find_trial(study_dir, trial.config_hash) or study_dir / trial.id, records)
+            CheckpointStore.of(study_dir, trial.config_hash).remove()   # the trial is whole: its snapshot goes
             index.release(trial.config_hash)
             del inflight[trial_id]  # only now: an interrupt before this still releases the claim
             outcome.ran.append(trial.id)
@@ -187,6 +190,7 @@ def run_study(plan: Plan, study_dir: Path, executor: Executor, rerun: tuple = ()
                 for trial_id, records in executor.finished():
                     trial = inflight.pop(trial_id)
                     write_trial(find_trial(study_dir, trial.config_hash) or study_dir / trial.id, records)
+                    CheckpointStore.of(study_dir, trial.config_hash).remove()
                     index.release(trial.config_hash)
                     outcome.ran.append(trial.id)
         executor.terminate()
@@ -247,6 +251,13 @@ def busy(study_dir: Path, owner: str | None) -> str:
 def finished_count(study_dir: Path, plan: Plan) -> int:
     """How many of the plan's trials have a folder (complete, diverged, failed or corrupt)."""
     return sum(1 for t in plan.trials if trial_status(study_dir, t.config_hash, owners={})[0] in FINISHED_STATUSES)
+
+
+def checkpoint_folder(executor: Executor, study_dir: Path, trial: Trial) -> str | None:
+    """Where the trial's snapshots live, when the executor's workers share this disk."""
+    if not getattr(executor, "shares_disk", False):
+        return None
+    return str(CheckpointStore.of(study_dir, trial.config_hash).folder)
 
 
 def _note(outcome: StudyOutcome, trial: Trial, study_dir: Path, skipped: bool = False) -> None:

@@ -20,8 +20,9 @@ import numpy as np
 
 @dataclass
 class Stop:
-    """Why training ended, and where: ``epochs``, ``early_stopping``, ``stop_when`` or
-    ``diverged`` (with ``what``: the loss, a gradient or an evaluation loss)."""
+    """Why training ended, and where: ``epochs``, ``early_stopping``, ``stop_when``,
+    ``diverged`` (with ``what``: the loss, a gradient or an evaluation loss) or ``budget``
+    (successive halving stopped it at a rung)."""
 
     reason: str
     epoch: int
@@ -88,6 +89,8 @@ class EarlyStopping(Callback):
     least ``min_delta`` in ``monitor``; keep a copy of the best weights and, with
     ``restore_best``, load them when training ends (unless a stop rule ended it)."""
 
+    checkpoint_key = "early_stopping"
+
     def __init__(self, config):
         self.config = config
         self.monitor = config.monitor
@@ -108,6 +111,13 @@ class EarlyStopping(Callback):
             self.best_state = state.model.state_dict()
         elif state.epoch - self.best_epoch >= self.config.patience:
             state.stop = Stop("early_stopping", state.epoch, state.step, {"best_epoch": self.best_epoch})
+
+    def checkpoint_state(self) -> dict:
+        return {"best": self.best, "best_epoch": self.best_epoch, "arrays": dict(self.best_state or {})}
+
+    def load_checkpoint_state(self, saved: dict) -> None:
+        self.best, self.best_epoch = saved["best"], saved["best_epoch"]
+        self.best_state = dict(saved["arrays"]) if saved.get("arrays") else None
 
     def on_train_end(self, state: TrainingState) -> None:
         if self.best_state is None:

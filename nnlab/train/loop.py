@@ -17,6 +17,7 @@ import numpy as np
 
 from ..nn.model import key as param_key
 from .callbacks import Callback, EarlyStopping, Stop, StopWhen, TrainingState
+from .checkpoint import CheckpointStore, restore, take
 from .evaluate import evaluate_all
 from .records import TrialRecords
 from .setup import TrialSetup
@@ -121,9 +122,13 @@ def _epoch_row(setup: TrialSetup, epoch: int, step: int, lr: float, grad_norm: f
     return row
 
 
-def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = ()) -> FitResult:
+def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = (), checkpoints: CheckpointStore | None = None,
+        stop_at: int | None = None) -> FitResult:
     """Train for train.epochs, recording every step, and a metrics row for epoch 0, every
-    ``train.eval_every``-th epoch and the last one."""
+    ``train.eval_every``-th epoch and the last one. With ``checkpoints``, a snapshot left by an
+    interrupted run of this trial is resumed (the bytes are those of an uninterrupted run) and
+    new ones are taken as training goes (``train/checkpoint.py``); ``stop_at``: a budget of
+    epochs (successive halving) after which training stops, with a snapshot to go on from."""
     exp, model = setup.exp, setup.model
     stopper = EarlyStopping(exp.train.early_stopping) if exp.train.early_stopping else None
     # observers first, then the rule, then early stopping: a rule that ends training in an
@@ -135,19 +140,26 @@ def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = ()) -> FitResult:
     records.weights["init"] = model.state_dict()
     x_train, t_train = setup.splits["train"]
     n, batch, per_epoch = len(x_train), batch_size(setup), steps_per_epoch(setup)
-    start = time.perf_counter()
-    row = _epoch_row(setup, 0, 0, setup.schedule.lr_at(1), None, callbacks)
-    train_time, eval_time = 0.0, time.perf_counter() - start   # optimizer steps; evaluation rows
-    row.update(train_time_s=0.0, eval_time_s=eval_time, time_s=0.0)
-    records.metrics.append(row)
-    for callback in callbacks:
-        callback.on_epoch_end(row, state)
-    limit = EXPLODED * max(row["train_loss"], 1.0) if math.isfinite(row["train_loss"]) else math.inf
     per_example = 1.0 / batch if exp.loss.reduction == "sum" else 1.0   # steps.csv holds a sum then
-    exploded: dict | None = None
-    epoch_times: list[float] = []
+    resume = checkpoints.load() if checkpoints is not None else None
+    if resume is not None:
+        restore(resume, setup, state, records, callbacks)
+        loop = dict(resume.loop)
+        start = time.perf_counter() - loop["elapsed"]
+        train_time, eval_time, limit = loop["train_time"], loop["eval_time"], loop["limit"]
+        exploded, epoch_times = loop["exploded"], list(loop["epoch_times"])
+    else:
+        start = time.perf_counter()
+        row = _epoch_row(setup, 0, 0, setup.schedule.lr_at(1), None, callbacks)
+        train_time, eval_time = 0.0, time.perf_counter() - start   # optimizer steps; evaluation rows
+        row.update(train_time_s=0.0, eval_time_s=eval_time, time_s=0.0)
+        records.metrics.append(row)
+        for callback in callbacks:
+            callback.on_epoch_end(row, state)
+        limit = EXPLODED * max(row["train_loss"], 1.0) if math.isfinite(row["train_loss"]) else math.inf
+        exploded, epoch_times = None, []
     norms: list[float] = []
-    for epoch in range(1, exp.train.epochs + 1):
+    for epoch in range(state.epoch + 1, exp.train.epochs + 1):
         if state.stop is not None:
             break
         state.epoch = epoch
@@ -188,6 +200,15 @@ def fit(setup: TrialSetup, callbacks: list[Callback] | tuple = ()) -> FitResult:
             break
         for callback in callbacks:
             callback.on_epoch_end(row, state)
+        if state.stop is not None or epoch == exp.train.epochs:
+            continue
+        budget_ends = stop_at is not None and epoch >= stop_at
+        if checkpoints is not None and (budget_ends or checkpoints.due()):
+            loop = {"elapsed": time.perf_counter() - start, "train_time": train_time, "eval_time": eval_time,
+                    "limit": limit, "exploded": exploded, "epoch_times": epoch_times}
+            checkpoints.save(take(setup, state, records, callbacks, loop))
+        if budget_ends:
+            state.stop = Stop("budget", epoch, state.step, {"epochs": stop_at})
     if state.stop is None:
         state.stop = Stop("epochs", state.epoch, state.step)
     for callback in callbacks:

@@ -93,6 +93,8 @@ class UnitStats(Callback):
     right after optimizer step 1 (symmetry that a first step does not break never breaks).
     """
 
+    checkpoint_key = "unit_stats"
+
     def __init__(self, model: Sequential, probe: np.ndarray, weight_indices: list[int]):
         self.model, self.probe, self.weight_indices = model, probe, weight_indices
         self.after_first_step: dict[str, float] = {}
@@ -100,6 +102,13 @@ class UnitStats(Callback):
         self._steps = 0
         self._ratios: dict[int, list[float]] = {}
         self._before: dict[int, np.ndarray] | None = None
+
+    def checkpoint_state(self) -> dict:
+        """What a resumed run needs (taken right after a row, when the epoch's sums are empty)."""
+        return {"after_first_step": dict(self.after_first_step)}
+
+    def load_checkpoint_state(self, saved: dict) -> None:
+        self.after_first_step = dict(saved["after_first_step"])
 
     def on_gradients(self, step: int, squares: dict[str, float]) -> None:
         self._steps += 1

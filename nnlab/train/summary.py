@@ -48,6 +48,8 @@ def summarize(setup: TrialSetup, result: FitResult, after_first_step: dict, doct
     }
     if stop.reason == "stop_when":
         summary["stop_when"] = stop.detail
+    if stop.reason == "budget":   # successive halving stopped it at a rung: its rows are a prefix of the full run
+        summary["budget"] = {"epochs": stop.detail["epochs"], "of": setup.exp.train.epochs}
     if restored:
         summary["restored_best_epoch"] = stopper.best_epoch
         summary["last_epoch"] = public(metrics[-1])

@@ -60,7 +60,7 @@ class Observer:
 
 
 def run_trial(exp: Experiment, threads: int = 1, observer: Observer | None = None,
-              setup: TrialSetup | None = None) -> TrialRecords:
+              setup: TrialSetup | None = None, checkpoints=None, stop_at: int | None = None) -> TrialRecords:
     """Prepare, check (the doctor), train and diagnose one trial: its records, ready to be
     written. A diverged run is a result; an exception inside training is recorded as
     ``failed`` with the error, so a sweep goes on. With an ``observer`` (one trial run in
@@ -68,7 +68,9 @@ def run_trial(exp: Experiment, threads: int = 1, observer: Observer | None = Non
     anything is written, and so is whatever the observer raises.
 
     ``threads``: how many threads the trial's products, updates and evaluation may use
-    (``runtime.threads``; the bytes are those of one). ``setup``: already prepared (tests)."""
+    (``runtime.threads``; the bytes are those of one). ``setup``: already prepared (tests).
+    ``checkpoints``: the trial's ``CheckpointStore`` (go on from its snapshot, take new ones);
+    ``stop_at``: a budget of epochs (successive halving)."""
     from ..diagnose.doctor import check
     from ..runtime.threads import Threads
 
@@ -84,7 +86,7 @@ def run_trial(exp: Experiment, threads: int = 1, observer: Observer | None = Non
             if observer is None:
                 setup = setup or _prepare(exp)
                 doctor_events = check(setup)
-            records = _train(setup, doctor_events, callbacks)
+            records = _train(setup, doctor_events, callbacks, checkpoints, stop_at)
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # a failed trial is recorded, the sweep goes on
@@ -95,10 +97,13 @@ def run_trial(exp: Experiment, threads: int = 1, observer: Observer | None = Non
     return records
 
 
-def _train(setup: TrialSetup, doctor_events: list[dict], callbacks: list[Callback]) -> TrialRecords:
+def _train(setup: TrialSetup, doctor_events: list[dict], callbacks: list[Callback], checkpoints=None,
+           stop_at: int | None = None) -> TrialRecords:
     stats = UnitStats(setup.model, setup.probe, setup.weight_indices) if setup.exp.train.unit_stats else None
-    result = fit(setup, ([stats] if stats else []) + list(callbacks))
+    result = fit(setup, ([stats] if stats else []) + list(callbacks), checkpoints, stop_at)
     records = result.records
     records.after_first_step = stats.after_first_step if stats else {}
     records.summary = summarize(setup, result, records.after_first_step, doctor_events)
+    if checkpoints is not None and checkpoints.resumed_from is not None:
+        records.summary["resumed_from_epoch"] = checkpoints.resumed_from   # a run interrupted, then resumed
     return records
